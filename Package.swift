@@ -82,7 +82,8 @@ let package = Package(
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`
         // (scripts/fuzz.sh). Without FUZZING they replay the files named on the command line.
         .executableTarget(name: "fuzz-frame", dependencies: ["BizraBus"], path: "Fuzz/Frame", swiftSettings: strict),
-        .executableTarget(name: "fuzz-config", dependencies: ["BizraConfig"], path: "Fuzz/Config", swiftSettings: strict),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["BizraConfig"], path: "Fuzz/Config", swiftSettings: strict),
 
         // Tests mirror modules; integration tests start real processes.
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
