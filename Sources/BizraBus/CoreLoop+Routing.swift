@@ -1,0 +1,137 @@
+import Foundation
+
+/// Where a verified frame goes: to a local instance, a local service instance, the topic
+/// subscribers, the core itself (control messages), or the link service toward another node.
+extension CoreLoop {
+    func onRouterMessage(_ parts: [[UInt8]]) {
+        guard parts.count >= 2 else { return }
+        let routingID = parts[0]
+        let relayed = parts.count == 3 && parts[1] == Self.relayMarker
+        guard parts.count == 2 || relayed else {
+            core.counters.rejected(.malformed)
+            return
+        }
+        guard let verified = verify(parts[parts.count - 1]) else { return }
+        let sender = verified.frame.sender
+        if relayed {
+            // Only the registered link may relay frames from other nodes, and never local ones.
+            guard let link = registry.link, registry.routingID(link) == routingID, sender.node != node else {
+                core.counters.dropped(.wrongSocket)
+                return
+            }
+        } else {
+            registry.learnRoute(sender, id: routingID, nowMicros: Clocks.monotonicMicros())
+        }
+        route(verified, relayed: relayed)
+    }
+
+    func onPublished(_ parts: [[UInt8]]) {
+        guard parts.count == 2 else {
+            core.counters.rejected(.malformed)
+            return
+        }
+        guard let verified = verify(parts[1]) else { return }
+        guard case .topic(let topic, _) = verified.frame.destination, Array(topic.utf8) == parts[0] else {
+            core.counters.dropped(.wrongSocket)
+            return
+        }
+        route(verified, relayed: false)
+    }
+
+    private func route(_ verified: FrameVerifier.Verified, relayed: Bool) {
+        let frame = verified.frame
+        switch frame.destination {
+        case .topic(let topic, let scope):
+            deliverTopic(topic, bytes: verified.parsed.bytes)
+            if scope == .cluster && !relayed { handToLink(verified.parsed.bytes, frame: frame, target: "the cluster") }
+        case .instance(let target):
+            if target.node == node && target.component == Principal.coreComponent {
+                handleControl(frame)
+            } else if let id = registry.routingID(target) {
+                if sendDirected(id, verified.parsed.bytes) == .unreachable {
+                    registry.remove(target)
+                    fail(frame, .noInstance, "\(target) is gone")
+                }
+            } else if target.node == node || target.node == Principal.clientNode {
+                core.counters.dropped(.noDestination)
+                fail(frame, .noInstance, "no instance \(target) on node \(node)")
+            } else if !relayed {
+                handToLink(verified.parsed.bytes, frame: frame, target: target.node)
+            }
+        case .service(let targetNode, let name):
+            if targetNode == node || targetNode.isEmpty {
+                dispatch(verified.parsed.bytes, frame: frame, service: name)
+            } else if !relayed {
+                handToLink(verified.parsed.bytes, frame: frame, target: targetNode)
+            }
+        }
+    }
+
+    /// Sends a service frame to one live instance, trying the next when one proves gone.
+    private func dispatch(_ bytes: [UInt8], frame: Frame, service: String) {
+        var tried: Set<Principal> = []
+        while let pick = registry.pick(service: service, skip: tried) {
+            tried.insert(pick)
+            guard let id = registry.routingID(pick) else {
+                registry.remove(pick)
+                continue
+            }
+            switch sendDirected(id, bytes) {
+            case .sent: return
+            case .wouldBlock: continue
+            case .unreachable:
+                log.info("instance unreachable; deregistered", metadata: ["instance": "\(pick)"])
+                registry.remove(pick)
+            }
+        }
+        core.counters.dropped(.noDestination)
+        fail(frame, .noService, "no live instance of service \(service) on node \(node)")
+    }
+
+    private func handToLink(_ bytes: [UInt8], frame: Frame, target: String) {
+        if let link = registry.link, let id = registry.routingID(link), sendDirected(id, Self.relayMarker, bytes) == .sent {
+            return
+        }
+        core.counters.dropped(.noRoute)
+        fail(frame, .noRoute, "no route to \(target): no link service on node \(node)")
+    }
+
+    func deliverTopic(_ topic: String, bytes: [UInt8]) {
+        switch (try? xpub.send([Array(topic.utf8), bytes])) ?? .wouldBlock {
+        case .sent: core.counters.sent()
+        case .wouldBlock, .unreachable: core.counters.dropped(.queueFull)
+        }
+    }
+
+    @discardableResult
+    func sendDirected(_ id: [UInt8], _ parts: [UInt8]...) -> ZMQSocket.SendResult {
+        let result = (try? router.send([id] + parts)) ?? .unreachable
+        switch result {
+        case .sent: core.counters.sent()
+        case .wouldBlock: core.counters.dropped(.queueFull)
+        case .unreachable: break
+        }
+        return result
+    }
+
+    /// Answers every request in `frame` with an error reply from this core.
+    func fail(_ frame: Frame, _ code: BusFailure.Code, _ reason: String) {
+        let requests = frame.records.filter { $0.kind == .request }
+        guard !requests.isEmpty else { return }
+        let failure = BusFailure(code, reason).encoded()
+        let records = requests.map {
+            Frame.Record(kind: .errorReply, type: $0.type, correlation: $0.correlation, payload: failure)
+        }
+        sendFromCore(records, to: frame.sender)
+    }
+
+    /// Signs and routes records from the core to `target` (a local instance or client).
+    func sendFromCore(_ records: [Frame.Record], to target: Principal) {
+        guard let id = registry.routingID(target) else { return }
+        for chunk in stride(from: 0, to: records.count, by: verifier.limits.maxBatchEnvelopes) {
+            let slice = Array(records[chunk..<min(chunk + verifier.limits.maxBatchEnvelopes, records.count)])
+            guard let bytes = try? signer.sign(slice, to: .instance(target)) else { continue }
+            sendDirected(id, bytes)
+        }
+    }
+}
