@@ -1,86 +1,73 @@
-// TEMPORARY STUB of the agreed API; replaced by the config branch.
-import Yams
-
-public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var file: String
-    public var key: String
-    public var message: String
-    public var fix: String
-    public var description: String { "\(file): \(key): \(message) (fix: \(fix))" }
-}
-
-public struct ComponentSpec: Sendable, Equatable { public var name: String; public var instances: Int }
-public enum ComponentCatalog {
-    public static let startOrder = ["compression", "discovery", "consensus", "partitioning", "sync", "balancing", "worker"]
-    public static func isSinglePerNode(_ name: String) -> Bool { name == "consensus" }
-    public static func isKnown(_ name: String) -> Bool { startOrder.contains(name) }
-}
-public struct NodeConfig: Sendable, Equatable {
-    public var id: String
-    public var address: String
-    public var portBase: Int
-    public var zone: String
-    public var trust: Double
-    public var voteWeight: Int
-    public var components: [ComponentSpec]
-    public var httpPort: Int { portBase }
-    public func linkPort(instance: Int) -> Int { portBase + 10 + instance }
-}
-public struct TopicRule: Sendable, Equatable { public var topicPrefix: String; public var publishers: [String] }
-public struct TopicACL: Sendable, Equatable {
-    public var rules: [TopicRule]
-    public func allowsPublish(node: String, component: String, topic: String) -> Bool {
-        for rule in rules where topic.hasPrefix(rule.topicPrefix) {
-            return rule.publishers.contains { p in
-                if p == "*" { return true }
-                let parts = p.split(separator: "/")
-                return parts.count == 2 && (parts[0] == "*" || parts[0] == node) && (parts[1] == "*" || parts[1] == component)
-            }
-        }
-        return false
-    }
-}
-public struct BusSettings: Sendable, Equatable {
-    public var maxFrameBytes = 1_048_576
-    public var maxBatchEnvelopes = 64
-    public var replayWindow = 1024
-    public var maxClockSkewMillis = 30000
-    public var heartbeatIntervalMillis = 500
-    public var heartbeatTimeoutMillis = 3000
-    public var requestTimeoutMillis = 1000
-    public var requestRetries = 5
-    public var queueLimit = 65536
-    public static let defaults = BusSettings()
-}
-public struct WorkerSettings: Sendable, Equatable {
-    public var serviceTimeMillis = 2
-    public var errorRate = 0.0
-    public static let defaults = WorkerSettings()
-}
+/// The whole, validated description of a BIZRA Mesh cluster, as read from `bus-config/`.
+///
+/// A value of this type has passed every rule in `MeshConfig+Validation.swift`: ids are
+/// well formed and unique, ports fit and do not overlap, components are known, limits are in
+/// range. Code that holds one need not check again. Build it with `load(path:)`,
+/// `decode(yaml:source:)` or `embeddedDefault()`.
 public struct MeshConfig: Sendable, Equatable {
+    /// The cluster name, in the syntax of a node id.
     public var cluster: String
+    /// The nodes, in file order.
     public var nodes: [NodeConfig]
+    /// The topic ACL enforced by every core.
     public var acl: TopicACL
+    /// Bus limits and timings.
     public var bus: BusSettings
+    /// Settings of the simulated worker service.
     public var worker: WorkerSettings
+    /// The distributed public keyring: absolute when loaded from a file, nil when absent.
     public var keyringPath: String?
-    public func node(_ id: String) -> NodeConfig? { nodes.first { $0.id == id } }
-    public func withPortBase(_ base: Int) throws(ConfigError) -> MeshConfig {
-        var c = self
-        let first = nodes[0].portBase
-        for i in c.nodes.indices { c.nodes[i].portBase = base + nodes[i].portBase - first }
-        return c
+
+    /// The most nodes one file may describe.
+    public static let maxNodes = 1024
+
+    public init(
+        cluster: String, nodes: [NodeConfig], acl: TopicACL, bus: BusSettings = .defaults,
+        worker: WorkerSettings = .defaults, keyringPath: String? = nil
+    ) {
+        self.cluster = cluster
+        self.nodes = nodes
+        self.acl = acl
+        self.bus = bus
+        self.worker = worker
+        self.keyringPath = keyringPath
     }
-    public static func load(path: String) throws(ConfigError) -> MeshConfig { embeddedDefault() }
-    public static func decode(yaml: String, source: String) throws(ConfigError) -> MeshConfig { embeddedDefault() }
-    public static let embeddedDefaultYAML = ""
-    public static func embeddedDefault() -> MeshConfig {
-        let nodes = (1...3).map { i in
-            NodeConfig(id: "n\(i)", address: "127.0.0.1", portBase: 17000 + 100 * i, zone: "z\(i)", trust: 1, voteWeight: 1,
-                       components: [ComponentSpec(name: "worker", instances: 2)])
+
+    /// The node with id `id`, if any.
+    public func node(_ id: String) -> NodeConfig? {
+        nodes.first { $0.id == id }
+    }
+
+    /// The same cluster moved so that the first node's port base is `base`; every other node
+    /// keeps its offset from the first. This is how `--port-base` and `BIZRA_PORT_BASE` let
+    /// concurrent test runs use disjoint ports. Errors name the source `--port-base`.
+    public func withPortBase(_ base: Int) throws(ConfigError) -> MeshConfig {
+        // A value built in code may be invalid; checking it first also bounds the arithmetic below.
+        try validate(source: "--port-base")
+        guard let first = nodes.first else { return self }
+        guard NodeConfig.portBaseRange.contains(base) else {
+            throw ConfigError(
+                file: "--port-base", key: "nodes[0].portBase",
+                message: "port base \(base) is outside \(NodeConfig.portBaseRange)", fix: portBaseHint(),
+                code: .outOfRange)
         }
-        return MeshConfig(cluster: "bizra-local", nodes: nodes,
-                          acl: TopicACL(rules: [TopicRule(topicPrefix: "bus.", publishers: ["*/core"]), TopicRule(topicPrefix: "", publishers: ["*"])]),
-                          bus: .defaults, worker: .defaults, keyringPath: nil)
+        // Every base is now in 1024...65000, so no sum below can overflow.
+        let shift = base - first.portBase
+        var moved = self
+        for index in moved.nodes.indices {
+            moved.nodes[index].portBase += shift
+        }
+        try moved.validate(source: "--port-base", portBaseHint: portBaseHint())
+        return moved
+    }
+
+    /// The port bases `withPortBase` accepts for this cluster, as advice for its errors.
+    func portBaseHint() -> String {
+        guard let first = nodes.first else { return "" }
+        let offsets = nodes.map { $0.portBase - first.portBase }
+        let lowest = NodeConfig.portBaseRange.lowerBound - (offsets.min() ?? 0)
+        let highest = NodeConfig.portBaseRange.upperBound - (offsets.max() ?? 0)
+        return "choose a port base in \(lowest)...\(highest), which keeps every node within "
+            + "\(NodeConfig.portBaseRange.lowerBound)...\(NodeConfig.portBaseRange.upperBound)"
     }
 }
