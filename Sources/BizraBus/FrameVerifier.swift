@@ -18,8 +18,10 @@ public struct FrameVerifier: Sendable {
         self.acl = acl
         self.limits = FrameLimits(maxFrameBytes: settings.maxFrameBytes, maxBatchEnvelopes: settings.maxBatchEnvelopes)
         self.maxSkewMicros = Int64(settings.maxClockSkewMillis) * 1000
+        // The window is a bitmap of whole 64-bit words; the config allows any size in 64...65536.
+        let windowSize = (max(settings.replayWindow, 64) + 63) / 64 * 64
         self.replay = ReplayTable(
-            windowSize: settings.replayWindow, maxSenders: Self.maxSenders, forgetAfterMicros: 2 * maxSkewMicros)
+            windowSize: windowSize, maxSenders: Self.maxSenders, forgetAfterMicros: 2 * maxSkewMicros)
     }
 
     /// A frame that passed every check, with how many sequence numbers its stream skipped.
@@ -37,7 +39,7 @@ public struct FrameVerifier: Sendable {
             throw FrameError(.unknownKey, "no public key for \(parsed.sender.keyName)")
         }
         let skew = nowMicros.subtractingReportingOverflow(parsed.timestampMicros)
-        guard !skew.overflow, abs(skew.partialValue) <= maxSkewMicros else {
+        guard !skew.overflow, skew.partialValue.magnitude <= maxSkewMicros.magnitude else {
             throw FrameError(.tooOld, "timestamp is \(skew.partialValue / 1000) ms from this core's clock")
         }
         guard parsed.hasValidSignature(publicKey: key) else {

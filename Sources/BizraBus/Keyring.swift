@@ -23,7 +23,9 @@ public struct Keyring: Sendable, Equatable {
     /// Parses keyring text; `source` names the file in errors.
     public static func parse(_ text: String, source: String) throws(BusError) -> Keyring {
         var ring = Keyring()
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so splitting on "\n" alone would not split CRLF files.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (number, rawLine) in lines.enumerated() {
             let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let colon = line.firstIndex(of: ":") else {

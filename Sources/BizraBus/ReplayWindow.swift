@@ -53,11 +53,10 @@ struct ReplayWindow: Sendable {
             if advance >= UInt64(size) {
                 for i in bits.indices { bits[i] = 0 }
             } else {
-                var clear = highest + 1
-                while clear <= seq {
+                // A closed range, not `clear += 1`: that would overflow after seq == UInt64.max.
+                for clear in (highest + 1)...seq {
                     let slot = Int(clear % UInt64(size))
                     bits[slot / 64] &= ~(1 << UInt64(slot % 64))
-                    clear += 1
                 }
             }
             highest = seq
