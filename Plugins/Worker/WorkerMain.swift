@@ -33,7 +33,8 @@ struct WorkerMain {
             if settings.errorRate > 0, Double.random(in: 0..<1) < settings.errorRate {
                 throw BusFailure(.handlerFailed, "simulated failure (errorRate \(settings.errorRate))")
             }
-            let reply = "{\"node\":\"\(context.node.id)\",\"instance\":\(context.principal.instance),\"bytes\":\(request.payload.count)}"
+            let reply =
+                "{\"node\":\"\(context.node.id)\",\"instance\":\(context.principal.instance),\"bytes\":\(request.payload.count)}"
             return Array(reply.utf8)
         default:
             throw BusFailure(.rejected, "worker has no operation \(request.type)")

@@ -143,14 +143,17 @@ public final class BusClient: Sendable {
 
     func enqueue(_ destination: Destination, _ record: Frame.Record, pending: PendingRequest? = nil) throws(BusError) {
         guard record.encodedBytes <= options.settings.maxFrameBytes - Self.frameOverheadBytesMax else {
-            throw BusError(.frameBuild, "envelope of \(record.encodedBytes) bytes exceeds maxFrameBytes \(options.settings.maxFrameBytes)")
+            throw BusError(
+                .frameBuild,
+                "envelope of \(record.encodedBytes) bytes exceeds maxFrameBytes \(options.settings.maxFrameBytes)")
         }
         guard !stopping.load(ordering: .relaxed) else { throw BusError(.closed, "the bus client is closed") }
         let item = OutboundQueue.Item(destination: destination, record: record, pending: pending)
         let (accepted, wasEmpty) = outbound.withLock { q in (q.push(item), q.count == 1) }
         guard accepted else {
             counters.queueFull.increment()
-            throw BusError(.queueFull, "outbound queue holds \(options.settings.queueLimit) envelopes; the core is not keeping up")
+            throw BusError(
+                .queueFull, "outbound queue holds \(options.settings.queueLimit) envelopes; the core is not keeping up")
         }
         if wasEmpty { wakeup.signal() }
     }
@@ -172,7 +175,8 @@ public final class BusClient: Sendable {
         let result: Result<Delivery, BusError> = await withCheckedContinuation { continuation in
             let pending = PendingRequest(
                 destination: destination, record: record, timeoutMicros: timeout,
-                retriesLeft: retries ?? options.settings.requestRetries, complete: { continuation.resume(returning: $0) })
+                retriesLeft: retries ?? options.settings.requestRetries,
+                complete: { continuation.resume(returning: $0) })
             do throws(BusError) {
                 try enqueue(destination, record, pending: pending)
             } catch {

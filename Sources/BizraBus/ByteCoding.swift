@@ -6,8 +6,12 @@ struct ByteWriter {
 
     mutating func u8(_ v: UInt8) { buffer.append(v) }
     mutating func u16(_ v: UInt16) { buffer.append(UInt8(v >> 8)); buffer.append(UInt8(truncatingIfNeeded: v)) }
-    mutating func u32(_ v: UInt32) { for shift in stride(from: 24, through: 0, by: -8) { u8(UInt8(truncatingIfNeeded: v >> UInt32(shift))) } }
-    mutating func u64(_ v: UInt64) { for shift in stride(from: 56, through: 0, by: -8) { u8(UInt8(truncatingIfNeeded: v >> UInt64(shift))) } }
+    mutating func u32(_ v: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) { u8(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+    }
+    mutating func u64(_ v: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { u8(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
     mutating func bytes(_ b: [UInt8]) { buffer.append(contentsOf: b) }
 
     /// A string of at most 255 UTF-8 bytes, preceded by its length. Callers validate lengths first.

@@ -53,25 +53,35 @@ extension ClientLoop {
             if case .topic(let topic, _) = destination { write(bytes, topic: topic) } else { write(bytes, topic: nil) }
         } catch {
             log.error("cannot build frame: \(error)")
-            for item in batch { pending.removeValue(forKey: item.record.correlation)?.complete(.failure(BusError(.frameBuild, error.description))) }
+            for item in batch {
+                pending.removeValue(forKey: item.record.correlation)?.complete(
+                    .failure(BusError(.frameBuild, error.description)))
+            }
         }
     }
 
     // MARK: inbound
 
     func onTopic(_ parts: [[UInt8]]) {
-        guard parts.count == 2, let frame = decode(parts[1]), case .topic(let topic, _) = frame.destination else { return }
-        let targets = client.state.withLock { s in s.subscriptions.filter { topic.hasPrefix($0.prefix) }.map(\.continuation) }
+        guard parts.count == 2, let frame = decode(parts[1]), case .topic(let topic, _) = frame.destination else {
+            return
+        }
+        let targets = client.state.withLock { s in
+            s.subscriptions.filter { topic.hasPrefix($0.prefix) }.map(\.continuation)
+        }
         for envelope in frame.envelopes {
             for target in targets {
-                if case .dropped = target.yield(Delivery(envelope: envelope)) { client.counters.deliveryDropped.increment() }
+                if case .dropped = target.yield(Delivery(envelope: envelope)) {
+                    client.counters.deliveryDropped.increment()
+                }
             }
         }
     }
 
     func onDirected(_ parts: [[UInt8]]) {
         guard parts.count == 1, let frame = decode(parts[0]) else { return }
-        let fromCore = frame.sender.component == Principal.coreComponent && frame.sender.node == client.options.principal.node
+        let fromCore =
+            frame.sender.component == Principal.coreComponent && frame.sender.node == client.options.principal.node
         if fromCore { lastHeardFromCoreMicros = Clocks.monotonicMicros() }
         for envelope in frame.envelopes {
             let delivery = Delivery(envelope: envelope)
@@ -103,7 +113,11 @@ extension ClientLoop {
                 return
             }
             pending[delivery.envelope.correlation] = nil
-            request.complete(.failure(BusError(.failure, "\(request.record.type) to \(request.destination) failed: \(failure.reason)", failure: failure)))
+            request.complete(
+                .failure(
+                    BusError(
+                        .failure, "\(request.record.type) to \(request.destination) failed: \(failure.reason)",
+                        failure: failure)))
             return
         }
         pending[delivery.envelope.correlation] = nil
@@ -142,7 +156,11 @@ extension ClientLoop {
                     pending[correlation] = nil
                     client.counters.timeouts.increment()
                     let failure = BusFailure(.timedOut, "no reply within \(request.timeoutMicros / 1000) ms")
-                    request.complete(.failure(BusError(.timedOut, "\(request.record.type) to \(request.destination) timed out", failure: failure)))
+                    request.complete(
+                        .failure(
+                            BusError(
+                                .timedOut, "\(request.record.type) to \(request.destination) timed out",
+                                failure: failure)))
                     continue
                 }
                 request.retriesLeft -= 1
@@ -159,7 +177,8 @@ extension ClientLoop {
         let o = client.options
         let body = RegisterRequest(services: o.services, pid: Int(getpid()), metricsPort: o.metricsPort, link: o.isLink)
         let correlation = client.nextCorrelation.add(1, ordering: .relaxed).oldValue
-        let record = Frame.Record(kind: .request, type: ControlType.register, correlation: correlation, payload: JSON.encode(body))
+        let record = Frame.Record(
+            kind: .request, type: ControlType.register, correlation: correlation, payload: JSON.encode(body))
         let client = self.client
         pending[correlation] = PendingRequest(
             destination: .instance(Principal(node: o.principal.node, component: Principal.coreComponent, instance: 0)),

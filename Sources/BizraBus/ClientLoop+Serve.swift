@@ -19,11 +19,15 @@ extension ClientLoop {
         }
         let service = serviceName(for: envelope)
         guard let handler = client.state.withLock({ $0.handlers[service] }) else {
-            reply(to: replyTo, key: key, envelope, failure: BusFailure(.noService, "\(client.options.principal) does not serve \(service) (yet)"))
+            reply(
+                to: replyTo, key: key, envelope,
+                failure: BusFailure(.noService, "\(client.options.principal) does not serve \(service) (yet)"))
             return
         }
         guard client.inflight.load(ordering: .relaxed) < Self.handlersInflightMax else {
-            reply(to: replyTo, key: nil, envelope, failure: BusFailure(.overloaded, "\(Self.handlersInflightMax) requests in flight"))
+            reply(
+                to: replyTo, key: nil, envelope,
+                failure: BusFailure(.overloaded, "\(Self.handlersInflightMax) requests in flight"))
             return
         }
         client.dedupe.withLock { $0.begin(key) }
@@ -33,11 +37,14 @@ extension ClientLoop {
             let record: Frame.Record
             do {
                 let payload = try await handler(delivery)
-                record = Frame.Record(kind: .reply, type: envelope.type, correlation: envelope.correlation, payload: payload)
+                record = Frame.Record(
+                    kind: .reply, type: envelope.type, correlation: envelope.correlation, payload: payload)
                 client.handled.add(1, ordering: .relaxed)
             } catch {
                 let failure = (error as? BusFailure) ?? BusFailure(.handlerFailed, "\(error)")
-                record = Frame.Record(kind: .errorReply, type: envelope.type, correlation: envelope.correlation, payload: failure.encoded())
+                record = Frame.Record(
+                    kind: .errorReply, type: envelope.type, correlation: envelope.correlation,
+                    payload: failure.encoded())
                 client.failed.add(1, ordering: .relaxed)
             }
             client.dedupe.withLock { $0.finish(key, reply: [record]) }
@@ -54,7 +61,8 @@ extension ClientLoop {
     }
 
     private func reply(to destination: Destination, key: DedupeCache.Key?, _ envelope: Envelope, failure: BusFailure) {
-        let record = Frame.Record(kind: .errorReply, type: envelope.type, correlation: envelope.correlation, payload: failure.encoded())
+        let record = Frame.Record(
+            kind: .errorReply, type: envelope.type, correlation: envelope.correlation, payload: failure.encoded())
         try? client.enqueue(destination, record)
     }
 }

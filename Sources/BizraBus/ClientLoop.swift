@@ -35,7 +35,8 @@ final class ClientLoop {
         let o = client.options
         signer = FrameSigner(
             principal: o.principal, key: o.key,
-            limits: FrameLimits(maxFrameBytes: o.settings.maxFrameBytes, maxBatchEnvelopes: o.settings.maxBatchEnvelopes))
+            limits: FrameLimits(
+                maxFrameBytes: o.settings.maxFrameBytes, maxBatchEnvelopes: o.settings.maxBatchEnvelopes))
         dealer = try ZMQSocket(client.context, .dealer)
         pub = try ZMQSocket(client.context, .pub)
         sub = try ZMQSocket(client.context, .sub)
@@ -129,4 +130,3 @@ final class ClientLoop {
         if (try? dealer.send([bytes])) != .sent { stalled.append(bytes) }
     }
 }
-

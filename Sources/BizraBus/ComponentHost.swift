@@ -31,10 +31,12 @@ public enum ComponentHost {
             exit(2)
         }
         do {
-            let context = try await connect(component: component, services: services, isLink: isLink, launch: launch, log: log)
+            let context = try await connect(
+                component: component, services: services, isLink: isLink, launch: launch, log: log)
             let service = ComponentService(context: context, body: body)
             let group = ServiceGroup(
-                configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
+                configuration: .init(
+                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
             try await group.run()
             context.bus.close()
             exit(context.bus.coreLost ? 3 : 0)
@@ -49,7 +51,9 @@ public enum ComponentHost {
     ) async throws -> ComponentContext {
         let config = try launch.loadConfig()
         guard let node = config.node(launch.node) else {
-            throw BusError(.config, "node \(launch.node) is not in the config (nodes: \(config.nodes.map(\.id).joined(separator: ", ")))")
+            throw BusError(
+                .config,
+                "node \(launch.node) is not in the config (nodes: \(config.nodes.map(\.id).joined(separator: ", ")))")
         }
         let directory = DataDirectory.resolve(launch.dataDir)
         let principal = Principal(node: node.id, component: component, instance: UInt32(launch.instance))
@@ -63,7 +67,8 @@ public enum ComponentHost {
                 principal: principal, key: key, endpoints: directory.endpoints(node: node.id), settings: config.bus,
                 registers: true, services: services, isLink: isLink, metricsPort: metricsPort),
             logger: log)
-        return ComponentContext(config: config, node: node, principal: principal, bus: bus, log: log, dataDirectory: directory)
+        return ComponentContext(
+            config: config, node: node, principal: principal, bus: bus, log: log, dataDirectory: directory)
     }
 }
 
@@ -116,7 +121,11 @@ public struct LaunchArguments: Sendable {
             case "--data-dir": parsed.dataDir = try value("--data-dir")
             case "--port-base": parsed.portBase = Int(try value("--port-base"))
             case "--supervisor-pid": parsed.supervisorPID = Int32(try value("--supervisor-pid"))
-            case let other: throw BusError(.config, "unknown argument \(other); usage: --node ID [--instance N] [--config FILE] [--data-dir DIR] [--port-base P]")
+            case let other:
+                throw BusError(
+                    .config,
+                    "unknown argument \(other); usage: --node ID [--instance N] [--config FILE] [--data-dir DIR] [--port-base P]"
+                )
             }
             index += 1
         }
@@ -128,7 +137,9 @@ public struct LaunchArguments: Sendable {
     /// The config named by `--config` (else the embedded default), shifted by `--port-base` or
     /// `BIZRA_PORT_BASE` when given.
     public func loadConfig() throws -> MeshConfig {
-        var config = try configPath.map { path throws(ConfigError) in try MeshConfig.load(path: path) } ?? MeshConfig.embeddedDefault()
+        var config =
+            try configPath.map { path throws(ConfigError) in try MeshConfig.load(path: path) }
+            ?? MeshConfig.embeddedDefault()
         let envBase = ProcessInfo.processInfo.environment["BIZRA_PORT_BASE"].flatMap { Int($0) }
         if let base = portBase ?? envBase { config = try config.withPortBase(base) }
         return config

@@ -24,7 +24,9 @@ public final class ControlServer: Sendable {
             guard let ready = try? zmqPollReadable([.socket(box.socket)], timeoutMillis: timeoutMillis), !ready.isEmpty,
                 let parts = try? box.socket.receive(), let request = parts.first
             else { return }
-            let reply = request.count <= Self.requestBytesMax ? handle(request) : Array("{\"error\":\"request too large\"}".utf8)
+            let reply =
+                request.count <= Self.requestBytesMax
+                ? handle(request) : Array("{\"error\":\"request too large\"}".utf8)
             _ = try? box.socket.send([reply], dontWait: false)
         }
     }

@@ -24,11 +24,16 @@ extension CoreLoop {
             case ControlType.status where record.kind == .request:
                 publishSnapshot(now: now)
                 replies.append(
-                    Frame.Record(kind: .reply, type: record.type, correlation: record.correlation, payload: JSON.encode(core.status())))
+                    Frame.Record(
+                        kind: .reply, type: record.type, correlation: record.correlation,
+                        payload: JSON.encode(core.status())))
             default:
                 if record.kind == .request {
                     let failure = BusFailure(.rejected, "the core has no operation \(record.type)")
-                    replies.append(Frame.Record(kind: .errorReply, type: record.type, correlation: record.correlation, payload: failure.encoded()))
+                    replies.append(
+                        Frame.Record(
+                            kind: .errorReply, type: record.type, correlation: record.correlation,
+                            payload: failure.encoded()))
                 }
             }
         }
@@ -39,19 +44,22 @@ extension CoreLoop {
         let settings = core.options.settings
         guard sender.node == node, let request = JSON.decode(RegisterRequest.self, record.payload) else {
             let failure = BusFailure(.rejected, "registration needs a RegisterRequest from a component of node \(node)")
-            return Frame.Record(kind: .errorReply, type: record.type, correlation: record.correlation, payload: failure.encoded())
+            return Frame.Record(
+                kind: .errorReply, type: record.type, correlation: record.correlation, payload: failure.encoded())
         }
         let instance = ServiceRegistry.Instance(
             principal: sender, services: Array(request.services.prefix(16)), pid: request.pid,
             metricsPort: request.metricsPort, isLink: request.link, registeredMicros: now, lastHeartbeatMicros: now)
         guard registry.register(instance) else {
             let failure = BusFailure(.overloaded, "core holds \(ServiceRegistry.instancesMax) instances")
-            return Frame.Record(kind: .errorReply, type: record.type, correlation: record.correlation, payload: failure.encoded())
+            return Frame.Record(
+                kind: .errorReply, type: record.type, correlation: record.correlation, payload: failure.encoded())
         }
         log.info("instance registered", metadata: ["instance": "\(sender)", "services": "\(request.services)"])
         let reply = RegisterReply(
             node: node, heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
             heartbeatTimeoutMillis: settings.heartbeatTimeoutMillis)
-        return Frame.Record(kind: .reply, type: record.type, correlation: record.correlation, payload: JSON.encode(reply))
+        return Frame.Record(
+            kind: .reply, type: record.type, correlation: record.correlation, payload: JSON.encode(reply))
     }
 }

@@ -89,7 +89,9 @@ extension CoreLoop {
     }
 
     private func handToLink(_ bytes: [UInt8], frame: Frame, target: String) {
-        if let link = registry.link, let id = registry.routingID(link), sendDirected(id, Self.relayMarker, bytes) == .sent {
+        if let link = registry.link, let id = registry.routingID(link),
+            sendDirected(id, Self.relayMarker, bytes) == .sent
+        {
             return
         }
         core.counters.dropped(.noRoute)

@@ -99,13 +99,15 @@ final class CoreLoop {
     }
 
     func publishSnapshot(now: Int64) {
-        let instances = registry.instances.values.sorted { ($0.principal.component, $0.principal.instance) < ($1.principal.component, $1.principal.instance) }
-            .map { i in
-                CoreStatus.InstanceStatus(
-                    component: i.principal.component, instance: i.principal.instance, pid: i.pid, services: i.services,
-                    healthy: i.healthy, inflight: i.inflight, handled: i.handled, failed: i.failed,
-                    lastHeartbeatAgeMillis: Int((now - i.lastHeartbeatMicros) / 1000), metricsPort: i.metricsPort)
-            }
+        let instances = registry.instances.values.sorted {
+            ($0.principal.component, $0.principal.instance) < ($1.principal.component, $1.principal.instance)
+        }
+        .map { i in
+            CoreStatus.InstanceStatus(
+                component: i.principal.component, instance: i.principal.instance, pid: i.pid, services: i.services,
+                healthy: i.healthy, inflight: i.inflight, handled: i.handled, failed: i.failed,
+                lastHeartbeatAgeMillis: Int((now - i.lastHeartbeatMicros) / 1000), metricsPort: i.metricsPort)
+        }
         let link = registry.link != nil
         core.snapshot.withLock { $0 = (instances, link) }
     }
@@ -124,7 +126,8 @@ final class CoreLoop {
             return verified
         } catch {
             core.counters.rejected(error.reason)
-            rateLog.warning(log, key: error.reason.rawValue, nowMicros: Clocks.monotonicMicros(), "frame rejected: \(error)")
+            rateLog.warning(
+                log, key: error.reason.rawValue, nowMicros: Clocks.monotonicMicros(), "frame rejected: \(error)")
             return nil
         }
     }
@@ -132,9 +135,11 @@ final class CoreLoop {
     private func verifyReloadingKeyring(_ bytes: [UInt8], now: Int64) throws(FrameError) -> FrameVerifier.Verified {
         do {
             return try verifier.verify(bytes, nowMicros: now)
-        } catch where error.reason == .unknownKey {
+        } catch  where error.reason == .unknownKey {
             let mono = Clocks.monotonicMicros()
-            guard let reload = core.options.reloadKeyring, mono - lastKeyringReloadMicros > 1_000_000 else { throw error }
+            guard let reload = core.options.reloadKeyring, mono - lastKeyringReloadMicros > 1_000_000 else {
+                throw error
+            }
             lastKeyringReloadMicros = mono
             guard let fresh = reload() else { throw error }
             verifier.keyring = fresh
@@ -142,4 +147,3 @@ final class CoreLoop {
         }
     }
 }
-

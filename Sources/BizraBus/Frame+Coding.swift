@@ -41,14 +41,16 @@ extension Frame {
         let signature = out.buffer.withUnsafeBytes { key.sign($0) }
         out.bytes(signature)
         guard out.buffer.count <= limits.maxFrameBytes else {
-            throw FrameBuildError(description: "frame of \(out.buffer.count) bytes exceeds maxFrameBytes \(limits.maxFrameBytes)")
+            throw FrameBuildError(
+                description: "frame of \(out.buffer.count) bytes exceeds maxFrameBytes \(limits.maxFrameBytes)")
         }
         return out.buffer
     }
 
     private func validateForEncoding(limits: FrameLimits) throws(FrameBuildError) {
         guard !records.isEmpty, records.count <= min(limits.maxBatchEnvelopes, Int(UInt16.max)) else {
-            throw FrameBuildError(description: "a frame carries 1...\(limits.maxBatchEnvelopes) envelopes, got \(records.count)")
+            throw FrameBuildError(
+                description: "a frame carries 1...\(limits.maxBatchEnvelopes) envelopes, got \(records.count)")
         }
         var strings = [sender.node, sender.component] + records.map(\.type)
         switch destination {
@@ -130,7 +132,9 @@ public struct ParsedFrame: Sendable {
         let rawLength: Int? = flags & Frame.flagLZ4 != 0 ? Int(try r.u32()) : nil
         let bodyStart = r.offset
         _ = try r.take(bodyLength)
-        guard r.remaining == 0 else { throw FrameError(.malformed, "\(r.remaining) trailing bytes before the signature") }
+        guard r.remaining == 0 else {
+            throw FrameError(.malformed, "\(r.remaining) trailing bytes before the signature")
+        }
         if let rawLength, rawLength > limits.maxFrameBytes || rawLength <= bodyLength {
             throw FrameError(.malformed, "compressed body claims \(rawLength) raw bytes from \(bodyLength)")
         }
@@ -186,7 +190,9 @@ public struct ParsedFrame: Sendable {
             let payload = Array(try r.take(Int(try r.u32())))
             records.append(Frame.Record(kind: kind, type: type, correlation: correlation, payload: payload))
         }
-        guard r.remaining == 0 else { throw FrameError(.malformed, "\(r.remaining) trailing bytes after the last envelope") }
+        guard r.remaining == 0 else {
+            throw FrameError(.malformed, "\(r.remaining) trailing bytes after the last envelope")
+        }
         return Frame(
             sender: sender, epoch: epoch, firstSequence: firstSequence, timestampMicros: timestampMicros,
             destination: destination, records: records, compressed: rawBodyLength != nil)

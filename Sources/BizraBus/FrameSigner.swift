@@ -11,7 +11,9 @@ public struct FrameSigner: Sendable {
     private var nextDirected: UInt64 = 1
     private var nextTopic: UInt64 = 1
 
-    public init(principal: Principal, key: Ed25519.KeyPair, limits: FrameLimits, epoch: UInt64 = UInt64(Clocks.wallMicros())) {
+    public init(
+        principal: Principal, key: Ed25519.KeyPair, limits: FrameLimits, epoch: UInt64 = UInt64(Clocks.wallMicros())
+    ) {
         self.principal = principal
         self.key = key
         self.epoch = epoch

@@ -38,7 +38,9 @@ public struct KeyStore: Sendable {
             throw BusError(.keyFile, "no key file \(path) (create it with `bizra keys gen` or let `bizra up` do it)")
         }
         guard info.st_mode & 0o077 == 0 else {
-            throw BusError(.keyFile, "\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
+            throw BusError(
+                .keyFile,
+                "\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
             let seed = try? Hex.decode(text.trimmingSpaces().replacingOccurrences(of: "\n", with: "")),

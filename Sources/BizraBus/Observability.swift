@@ -12,7 +12,8 @@ public enum Observability {
     /// Logs go to standard error (the supervisor files them under `logs/`); the level comes from
     /// `BIZRA_LOG_LEVEL` (trace…critical, default info). Call once, first thing in `main`.
     public static func bootstrap(label: String) -> Logger {
-        let level = ProcessInfo.processInfo.environment["BIZRA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let level =
+            ProcessInfo.processInfo.environment["BIZRA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { name in
             var handler = StreamLogHandler.standardError(label: name)
             handler.logLevel = level

@@ -33,7 +33,9 @@ struct ReplayWindow: Sendable {
         guard first >= 1, last >= first else { return .replay("sequence numbers start at 1") }
         for seq in first...last {
             if seq > highest { continue }
-            if highest - seq >= UInt64(size) { return .tooOld("sequence \(seq) is behind the window (newest \(highest))") }
+            if highest - seq >= UInt64(size) {
+                return .tooOld("sequence \(seq) is behind the window (newest \(highest))")
+            }
             if isMarked(seq) { return .replay("sequence \(seq) was already accepted") }
         }
         let gap = first > highest ? first - highest - 1 : 0
@@ -100,7 +102,8 @@ struct ReplayTable: Sendable {
             guard windows.count < maxSenders || evictIdle(nowMicros: nowMicros) else { return nil }
             windows[key] = (ReplayWindow(epoch: frame.epoch, size: windowSize), nowMicros)
         }
-        let verdict = windows[key]!.window.offer(epoch: frame.epoch, first: frame.firstSequence, last: frame.lastSequence)
+        let verdict = windows[key]!.window.offer(
+            epoch: frame.epoch, first: frame.firstSequence, last: frame.lastSequence)
         if case .accept = verdict { windows[key]!.lastSeenMicros = nowMicros }
         return verdict
     }

@@ -47,7 +47,9 @@ struct ServiceRegistry {
         return true
     }
 
-    mutating func heartbeat(_ principal: Principal, nowMicros: Int64, healthy: Bool, inflight: Int, handled: Int, failed: Int) -> Bool {
+    mutating func heartbeat(
+        _ principal: Principal, nowMicros: Int64, healthy: Bool, inflight: Int, handled: Int, failed: Int
+    ) -> Bool {
         guard var instance = instances[principal] else { return false }
         instance.lastHeartbeatMicros = nowMicros
         instance.healthy = healthy

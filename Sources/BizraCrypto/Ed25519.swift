@@ -41,7 +41,8 @@ public enum Ed25519 {
         /// A key pair from its stored secret key; the public key is its last 32 bytes.
         public init(secretKey: [UInt8]) throws(CryptoError) {
             guard secretKey.count == secretKeyBytes else {
-                throw CryptoError(.badKeyLength, "an Ed25519 secret key has \(secretKeyBytes) bytes, got \(secretKey.count)")
+                throw CryptoError(
+                    .badKeyLength, "an Ed25519 secret key has \(secretKeyBytes) bytes, got \(secretKey.count)")
             }
             self.init(publicKey: Array(secretKey[seedBytes...]), secretKey: secretKey)
         }

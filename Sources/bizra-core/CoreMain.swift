@@ -32,7 +32,8 @@ struct CoreMain {
             log.info("core HTTP on 127.0.0.1:\(port) (/metrics, /status)", metadata: ["node": "\(node.id)"])
             let service = CoreService(core: core, supervisorPID: launch.supervisorPID, log: log)
             let group = ServiceGroup(
-                configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
+                configuration: .init(
+                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
             try await group.run()
             exit(0)
         } catch {

@@ -37,13 +37,19 @@ struct DeploymentOptions: ParsableArguments {
         }
     }
 
-    var effectivePortBase: Int? { portBase ?? ProcessInfo.processInfo.environment["BIZRA_PORT_BASE"].flatMap { Int($0) } }
+    var effectivePortBase: Int? {
+        portBase ?? ProcessInfo.processInfo.environment["BIZRA_PORT_BASE"].flatMap { Int($0) }
+    }
 }
 
 /// Sends one control request to the supervisor of `directory`.
-func callSupervisor(_ directory: DataDirectory, _ request: ControlRequest, timeoutMillis: Int = 3000) throws -> ControlReply {
+func callSupervisor(_ directory: DataDirectory, _ request: ControlRequest, timeoutMillis: Int = 3000) throws
+    -> ControlReply
+{
     let body = Array(try JSONEncoder().encode(request))
-    guard let answer = ControlClient.call(endpoint: directory.supervisorSocket, request: body, timeoutMillis: timeoutMillis)
+    guard
+        let answer = ControlClient.call(
+            endpoint: directory.supervisorSocket, request: body, timeoutMillis: timeoutMillis)
     else {
         throw CLIError("no supervisor answers in \(directory.root) (start one with `bizra up`)", exitCode: 1)
     }

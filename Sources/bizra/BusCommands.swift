@@ -21,9 +21,12 @@ struct ClientOptions: ParsableArguments {
         guard config.node(node) != nil else { throw CLIError("no node \(node) in the config", exitCode: 2) }
         let directory = deployment.directory
         let key = try KeyStore(directory: directory).loadOrCreate(keyName: "client/\(client)")
-        let principal = Principal(node: Principal.clientNode, component: client, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
+        let principal = Principal(
+            node: Principal.clientNode, component: client, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
         let bus = BusClient(
-            options: .init(principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus, registers: false),
+            options: .init(
+                principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus,
+                registers: false),
             logger: .init(label: "bizra.cli"))
         try bus.start()
         return bus
@@ -47,7 +50,8 @@ extension Bus {
                 // A new SUB/PUB connection needs a moment before the first message is not lost.
                 try await Task.sleep(for: .milliseconds(100))
                 for _ in 0..<count {
-                    try bus.publish(topic: topic, scope: cluster ? .cluster : .local, type: type, payload: Array(message.utf8))
+                    try bus.publish(
+                        topic: topic, scope: cluster ? .cluster : .local, type: type, payload: Array(message.utf8))
                 }
                 try await Task.sleep(for: .milliseconds(100))
                 print("published \(count) to \(topic)")
@@ -75,7 +79,9 @@ extension Bus {
                 for await delivery in stream {
                     seen += 1
                     if case .topic(let topic, _) = delivery.envelope.destination {
-                        print("\(topic) \(delivery.type) from \(delivery.sender): \(String(decoding: delivery.payload, as: UTF8.self))")
+                        print(
+                            "\(topic) \(delivery.type) from \(delivery.sender): \(String(decoding: delivery.payload, as: UTF8.self))"
+                        )
                     }
                     fflush(nil)
                     if let count, seen >= count { break }
@@ -107,7 +113,8 @@ extension Bus {
                     destination = .service(node: node, name: service)
                 }
                 do {
-                    let reply = try await bus.request(destination, type: type, payload: Array(payload.utf8), timeoutMillis: timeoutMillis)
+                    let reply = try await bus.request(
+                        destination, type: type, payload: Array(payload.utf8), timeoutMillis: timeoutMillis)
                     print(String(decoding: reply.payload, as: UTF8.self))
                 } catch {
                     throw CLIError("\(error)", exitCode: 1)

@@ -21,7 +21,8 @@ struct Down: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show nodes, component instances, health and reject counters.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show nodes, component instances, health and reject counters.")
     @OptionGroup var deployment: DeploymentOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -41,7 +42,8 @@ struct Status: AsyncParsableCommand {
 }
 
 struct Scale: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add or drain instances of a component while running: COMPONENT=N.")
+    static let configuration = CommandConfiguration(
+        abstract: "Add or drain instances of a component while running: COMPONENT=N.")
     @OptionGroup var deployment: DeploymentOptions
     @Argument(help: "COMPONENT=N, e.g. worker=3") var assignment: String
     @Option(help: "Only on this node (default: every supervised node).") var node: String?
@@ -53,7 +55,8 @@ struct Scale: AsyncParsableCommand {
                 throw CLIError("expected COMPONENT=N, e.g. worker=3; got \(assignment)", exitCode: 2)
             }
             let reply = try callSupervisor(
-                deployment.directory, ControlRequest(op: "scale", component: String(parts[0]), count: count, node: node))
+                deployment.directory, ControlRequest(op: "scale", component: String(parts[0]), count: count, node: node)
+            )
             guard reply.ok else { throw CLIError(reply.message, exitCode: 2) }
             print("scaled: \(reply.message)")
         }
@@ -66,7 +69,8 @@ struct Keys: AsyncParsableCommand {
 
     struct Gen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create missing key pairs (every node's core and components, or one client) and update the keyring.")
+            abstract:
+                "Create missing key pairs (every node's core and components, or one client) and update the keyring.")
         @OptionGroup var deployment: DeploymentOptions
         @Option(help: "Create the client identity NAME instead.") var client: String?
 
@@ -97,11 +101,15 @@ struct Keys: AsyncParsableCommand {
 enum StatusTable {
     static func render(_ status: SupervisorStatus) -> String {
         var lines = ["supervisor pid \(status.supervisorPID)   data \(status.dataDir)", ""]
-        lines.append(pad(["NODE", "COMPONENT", "INST", "PID", "STATE", "RESTARTS", "HEALTH"], [6, 13, 5, 8, 9, 9, 24]))
+        lines.append(
+            pad(["NODE", "COMPONENT", "INST", "PID", "STATE", "RESTARTS", "HEALTH"], [6, 13, 5, 8, 9, 9, 24]))
         for child in status.children {
             lines.append(
                 pad(
-                    [child.node, child.component, "\(child.instance)", "\(child.pid)", child.state, "\(child.restarts)", child.health],
+                    [
+                        child.node, child.component, "\(child.instance)", "\(child.pid)", child.state,
+                        "\(child.restarts)", child.health,
+                    ],
                     [6, 13, 5, 8, 9, 9, 24]))
         }
         lines.append("")
@@ -110,16 +118,20 @@ enum StatusTable {
                 lines.append("\(node.id): core not answering on 127.0.0.1:\(node.httpPort)")
                 continue
             }
-            let rejects = core.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let rejects = core.rejected.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: " ")
             let drops = core.dropped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             lines.append(
-                "\(node.id): frames in \(core.framesIn) out \(core.framesOut); rejected: \(rejects.isEmpty ? "none" : rejects); dropped: \(drops.isEmpty ? "none" : drops); http 127.0.0.1:\(node.httpPort)")
+                "\(node.id): frames in \(core.framesIn) out \(core.framesOut); rejected: \(rejects.isEmpty ? "none" : rejects); dropped: \(drops.isEmpty ? "none" : drops); http 127.0.0.1:\(node.httpPort)"
+            )
         }
         return lines.joined(separator: "\n")
     }
 
     private static func pad(_ cells: [String], _ widths: [Int]) -> String {
-        zip(cells, widths).map { cell, width in cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count) }
-            .joined()
+        zip(cells, widths).map { cell, width in
+            cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count)
+        }
+        .joined()
     }
 }

@@ -26,16 +26,26 @@ extension Supervisor {
             return ControlReply(ok: false, message: "scale needs COMPONENT=N", status: nil)
         }
         guard ComponentCatalog.isKnown(component) else {
-            return ControlReply(ok: false, message: "unknown component \(component); known: \(ComponentCatalog.startOrder.joined(separator: ", "))", status: nil)
+            return ControlReply(
+                ok: false,
+                message:
+                    "unknown component \(component); known: \(ComponentCatalog.startOrder.joined(separator: ", "))",
+                status: nil)
         }
         if ComponentCatalog.isSinglePerNode(component) && count > 1 {
-            return ControlReply(ok: false, message: "\(component) runs at most one instance per node (it owns the node's log); refusing \(component)=\(count)", status: nil)
+            return ControlReply(
+                ok: false,
+                message:
+                    "\(component) runs at most one instance per node (it owns the node's log); refusing \(component)=\(count)",
+                status: nil)
         }
         guard (0...RestartPolicy.instancesMax).contains(count) else {
             return ControlReply(ok: false, message: "instances must be 0...\(RestartPolicy.instancesMax)", status: nil)
         }
         let targets = plan.nodes.filter { request.node == nil || $0.id == request.node }
-        guard !targets.isEmpty else { return ControlReply(ok: false, message: "no node \(request.node ?? "") here", status: nil) }
+        guard !targets.isEmpty else {
+            return ControlReply(ok: false, message: "no node \(request.node ?? "") here", status: nil)
+        }
         guard FileManager.default.isExecutableFile(atPath: executable(for: component)) else {
             return ControlReply(ok: false, message: "bizra-\(component) is not built", status: nil)
         }
@@ -44,7 +54,9 @@ extension Supervisor {
             for node in targets { _ = try? store.loadOrCreate(keyName: "\(node.id)/\(component)") }
         }
         for node in targets { scale(node: node.id, component: component, to: count) }
-        return ControlReply(ok: true, message: "\(component)=\(count) on \(targets.map(\.id).joined(separator: ", "))", status: status())
+        return ControlReply(
+            ok: true, message: "\(component)=\(count) on \(targets.map(\.id).joined(separator: ", "))", status: status()
+        )
     }
 
     private func scale(node: String, component: String, to count: Int) {
@@ -53,7 +65,9 @@ extension Supervisor {
             addComponent(node: node, component: component, instance: instance)
         }
         for index in children.indices
-        where children[index].node == node && children[index].component == component && children[index].instance >= count {
+        where children[index].node == node && children[index].component == component
+            && children[index].instance >= count
+        {
             if children[index].pid > 0 {
                 children[index].state = .draining
                 kill(children[index].pid, SIGTERM)
@@ -71,7 +85,8 @@ extension Supervisor {
                 core: cores[node.id].map { core in
                     SupervisorStatus.CoreStatusSummary(
                         healthyInstances: core.instances.filter(\.healthy).map { "\($0.component)#\($0.instance)" },
-                        rejected: core.rejected, dropped: core.dropped, framesIn: core.framesIn, framesOut: core.framesOut)
+                        rejected: core.rejected, dropped: core.dropped, framesIn: core.framesIn,
+                        framesOut: core.framesOut)
                 })
         }
         let rows = children.map { child in
@@ -87,7 +102,10 @@ extension Supervisor {
         guard child.state == .running else { return "-" }
         guard let core = cores[child.node] else { return "unknown" }
         if child.isCore { return "serving" }
-        guard let seen = core.instances.first(where: { $0.component == child.component && Int($0.instance) == child.instance })
+        guard
+            let seen = core.instances.first(where: {
+                $0.component == child.component && Int($0.instance) == child.instance
+            })
         else { return "unregistered" }
         return seen.healthy ? "healthy (in flight \(seen.inflight))" : "unhealthy"
     }

@@ -47,7 +47,9 @@ final class Supervisor {
         for node in plan.nodes { waitForCore(node) }
         for node in plan.nodes {
             for spec in node.components where plan.onlyComponents?.contains(spec.name) ?? true {
-                for instance in 0..<spec.instances { addComponent(node: node.id, component: spec.name, instance: instance) }
+                for instance in 0..<spec.instances {
+                    addComponent(node: node.id, component: spec.name, instance: instance)
+                }
             }
         }
     }
@@ -73,7 +75,9 @@ final class Supervisor {
             }
             usleep(50_000)
         }
-        print("warning: core of \(node.id) is not answering on 127.0.0.1:\(node.httpPort) after 10 s; see \(plan.directory.logPath(node: node.id, component: "core", instance: 0))")
+        print(
+            "warning: core of \(node.id) is not answering on 127.0.0.1:\(node.httpPort) after 10 s; see \(plan.directory.logPath(node: node.id, component: "core", instance: 0))"
+        )
     }
 
     func addComponent(node: String, component: String, instance: Int) {
@@ -96,7 +100,8 @@ final class Supervisor {
         if let base = plan.portBase { arguments += ["--port-base", "\(base)"] }
         let log = plan.directory.logPath(node: child.node, component: child.component, instance: child.instance)
         do {
-            child.pid = try ProcessSpawner.spawn(path: executable(for: child.component), arguments: arguments, logPath: log)
+            child.pid = try ProcessSpawner.spawn(
+                path: executable(for: child.component), arguments: arguments, logPath: log)
             child.state = .running
             child.startedMicros = Clocks.monotonicMicros()
         } catch {
@@ -137,13 +142,16 @@ final class Supervisor {
                 children[index].state = .stopped
             } else {
                 children[index].restarts += 1
-                print("\(children[index].key) \(exit.description); restarting in \(RestartPolicy.next(after: children[index].backoffMillis, ranForMicros: Clocks.monotonicMicros() - children[index].startedMicros)) ms")
+                print(
+                    "\(children[index].key) \(exit.description); restarting in \(RestartPolicy.next(after: children[index].backoffMillis, ranForMicros: Clocks.monotonicMicros() - children[index].startedMicros)) ms"
+                )
                 scheduleRestart(&children[index])
             }
         }
         children.removeAll { $0.state == .stopped && !$0.isCore && shuttingDown == false }
         let now = Clocks.monotonicMicros()
-        for index in children.indices where children[index].state == .backoff && children[index].nextStartMicros <= now {
+        for index in children.indices where children[index].state == .backoff && children[index].nextStartMicros <= now
+        {
             start(&children[index])
         }
     }
@@ -153,7 +161,10 @@ final class Supervisor {
         shuttingDown = true
         let order = ComponentCatalog.startOrder
         let components = children.indices.filter { !children[$0].isCore }
-            .sorted { (order.firstIndex(of: children[$0].component) ?? 99) > (order.firstIndex(of: children[$1].component) ?? 99) }
+            .sorted {
+                (order.firstIndex(of: children[$0].component) ?? 99)
+                    > (order.firstIndex(of: children[$1].component) ?? 99)
+            }
         let groups = Dictionary(grouping: components) { children[$0].component }
         for name in order.reversed() { if let group = groups[name] { stop(group) } }
         stop(children.indices.filter { children[$0].isCore })

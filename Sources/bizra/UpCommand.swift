@@ -25,18 +25,27 @@ struct Up: AsyncParsableCommand {
     func run() async throws {
         try await CLIError.reporting {
             let config = try deployment.loadConfig()
-            let selected = try nodes.isEmpty ? config.nodes : nodes.map { id in
-                guard let node = config.node(id) else { throw CLIError("no node \(id) in the config", exitCode: 2) }
-                return node
+            let selected =
+                try nodes.isEmpty
+                ? config.nodes
+                : nodes.map { id in
+                    guard let node = config.node(id) else { throw CLIError("no node \(id) in the config", exitCode: 2) }
+                    return node
+                }
+            let only = components.map {
+                Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             }
-            let only = components.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) }
             for name in only ?? [] where !ComponentCatalog.isKnown(name) {
-                throw CLIError("unknown component \(name); known: \(ComponentCatalog.startOrder.joined(separator: ", "))", exitCode: 2)
+                throw CLIError(
+                    "unknown component \(name); known: \(ComponentCatalog.startOrder.joined(separator: ", "))",
+                    exitCode: 2)
             }
             let directory = deployment.directory
             try DataDirectory.makeDirectory(directory.root)
             if let reply = try? callSupervisor(directory, ControlRequest(op: "status"), timeoutMillis: 500) {
-                throw CLIError("a supervisor (pid \(reply.status?.supervisorPID ?? 0)) already runs in \(directory.root); use `bizra down` first")
+                throw CLIError(
+                    "a supervisor (pid \(reply.status?.supervisorPID ?? 0)) already runs in \(directory.root); use `bizra down` first"
+                )
             }
             if detach { return try detachSupervisor(directory) }
             let plan = Supervisor.Plan(
@@ -59,7 +68,9 @@ struct Up: AsyncParsableCommand {
         }
         defer { signals.forEach { $0.cancel() } }
         try supervisor.startAll()
-        print("BIZRA Mesh up: \(plan.nodes.map(\.id).joined(separator: ", ")) (data: \(plan.directory.root)); Ctrl-C to stop")
+        print(
+            "BIZRA Mesh up: \(plan.nodes.map(\.id).joined(separator: ", ")) (data: \(plan.directory.root)); Ctrl-C to stop"
+        )
         let display = StatusDisplay(live: !quiet && isatty(1) != 0)
         supervisor.run { display.tick($0.status()) }
         print("BIZRA Mesh stopped")
@@ -72,7 +83,8 @@ struct Up: AsyncParsableCommand {
         if !arguments.contains("--data-dir") { arguments += ["--data-dir", directory.root] }
         if !arguments.contains("--quiet") { arguments.append("--quiet") }
         let pid = try ProcessSpawner.spawnDetached(
-            path: ProcessSpawner.binaryDirectory() + "/bizra", arguments: arguments, logPath: directory.logsDir + "/supervisor.log")
+            path: ProcessSpawner.binaryDirectory() + "/bizra", arguments: arguments,
+            logPath: directory.logsDir + "/supervisor.log")
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let reply = try? callSupervisor(directory, ControlRequest(op: "status"), timeoutMillis: 300),
@@ -103,7 +115,9 @@ final class StatusDisplay {
             print("\u{1B}[H\u{1B}[2J" + StatusTable.render(status) + "\nCtrl-C to stop")
         } else {
             let running = status.children.filter { $0.state == "running" }.count
-            print("status: \(running)/\(status.children.count) processes running; restarts \(status.children.reduce(0) { $0 + $1.restarts })")
+            print(
+                "status: \(running)/\(status.children.count) processes running; restarts \(status.children.reduce(0) { $0 + $1.restarts })"
+            )
         }
         fflush(nil)
     }

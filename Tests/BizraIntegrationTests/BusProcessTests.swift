@@ -10,7 +10,9 @@ struct BusProcessTests {
     @Test func pubSubFanOutReachesEveryWorker() throws {
         let cluster = try LocalCluster()
         defer { cluster.teardown() }
-        #expect(try cluster.eventually(10) { try cluster.healthyWorkers().count == 2 }, "workers never became healthy:\n\(cluster.logs())")
+        #expect(
+            try cluster.eventually(10) { try cluster.healthyWorkers().count == 2 },
+            "workers never became healthy:\n\(cluster.logs())")
         let published = try cluster.cli(["bus", "pub", "worker.fanout", "hello", "--count", "5", "--node", "n1"])
         #expect(published.status == 0, "\(published.output)")
         for instance in 0..<2 {
@@ -30,7 +32,8 @@ struct BusProcessTests {
         defer { bus.close() }
         var served: [String: Int] = [:]
         for i in 0..<20 {
-            let reply = try await bus.request(.service(node: "n1", name: "worker"), type: "worker.work", payload: Array("r\(i)".utf8))
+            let reply = try await bus.request(
+                .service(node: "n1", name: "worker"), type: "worker.work", payload: Array("r\(i)".utf8))
             let text = String(decoding: reply.payload, as: UTF8.self)
             let instance = text.contains("\"instance\":0") ? "0" : text.contains("\"instance\":1") ? "1" : "?"
             served[instance, default: 0] += 1
@@ -56,7 +59,8 @@ struct BusProcessTests {
                     var completedAfterKill = 0
                     for i in stride(from: lane, to: calls, by: 4) {
                         do {
-                            _ = try await bus.request(.service(node: "n1", name: "worker"), type: "worker.work", payload: Array("\(i)".utf8))
+                            _ = try await bus.request(
+                                .service(node: "n1", name: "worker"), type: "worker.work", payload: Array("\(i)".utf8))
                             if Clocks.monotonicMicros() > killedAt + 50_000 { completedAfterKill += 1 }
                         } catch { failed += 1 }
                     }
@@ -73,7 +77,9 @@ struct BusProcessTests {
         #expect(failures == 0, "\(failures) of \(calls) calls failed after retries")
         #expect(afterKill > 0, "no call ran after the kill, so the test proved nothing")
         let restarted = try cluster.eventually(15) {
-            try cluster.status().children.contains { $0.component == "worker" && $0.instance == 0 && $0.restarts >= 1 && $0.state == "running" }
+            try cluster.status().children.contains {
+                $0.component == "worker" && $0.instance == 0 && $0.restarts >= 1 && $0.state == "running"
+            }
         }
         #expect(restarted, "the supervisor did not restart worker 0:\n\(cluster.logs())")
         #expect(try cluster.eventually(10) { try cluster.healthyWorkers().count == 2 })
@@ -98,7 +104,8 @@ struct BusProcessTests {
         #expect(refused.status != 0 && refused.output.contains("at most one instance per node"))
         let drained = try cluster.cli(["scale", "worker=1", "--node", "n1"])
         #expect(drained.status == 0)
-        #expect(try cluster.eventually(10) { try cluster.status().children.filter { $0.component == "worker" }.count == 1 })
+        #expect(
+            try cluster.eventually(10) { try cluster.status().children.filter { $0.component == "worker" }.count == 1 })
     }
 
     @Test func framesFromAnUnknownKeyAreRejectedAndCounted() async throws {
@@ -114,7 +121,8 @@ struct BusProcessTests {
         try stranger.start()
         defer { stranger.close() }
         await #expect(throws: BusError.self) {
-            _ = try await stranger.request(.service(node: "n1", name: "worker"), type: "worker.work", payload: [], timeoutMillis: 200, retries: 1)
+            _ = try await stranger.request(
+                .service(node: "n1", name: "worker"), type: "worker.work", payload: [], timeoutMillis: 200, retries: 1)
         }
         let counted = try cluster.eventually(5) {
             let status = try cluster.status()
@@ -131,4 +139,3 @@ struct BusProcessTests {
         #expect(call.output.contains("no route to n2"), "\(call.output)")
     }
 }
-

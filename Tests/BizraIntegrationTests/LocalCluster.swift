@@ -131,9 +131,12 @@ final class LocalCluster {
     func client(node: String = "n1", name: String = "itest") throws -> BusClient {
         let config = try MeshConfig.embeddedDefault().withPortBase(portBase)
         let key = try KeyStore(directory: directory).loadOrCreate(keyName: "client/\(name)")
-        let principal = Principal(node: Principal.clientNode, component: name, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
+        let principal = Principal(
+            node: Principal.clientNode, component: name, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
         let bus = BusClient(
-            options: .init(principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus, registers: false),
+            options: .init(
+                principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus,
+                registers: false),
             logger: .init(label: "itest"))
         try bus.start()
         return bus
@@ -153,4 +156,3 @@ struct ClusterError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-

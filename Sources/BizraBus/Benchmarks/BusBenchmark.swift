@@ -25,11 +25,14 @@ public final class BusBenchmark: Sendable {
         self.keys = keys
         let acl = TopicACL(rules: [TopicRule(topicPrefix: "", publishers: ["*"])])
         let endpoints = CoreEndpoints(
-            router: "ipc://\(directory)/router.sock", publish: "ipc://\(directory)/pub.sock", subscribe: "ipc://\(directory)/sub.sock")
+            router: "ipc://\(directory)/router.sock", publish: "ipc://\(directory)/pub.sock",
+            subscribe: "ipc://\(directory)/sub.sock")
         var log = Logger(label: "bench")
         log.logLevel = .error
         core = BusCore(
-            options: .init(node: Self.node, settings: settings, acl: acl, keyring: ring, coreKey: keys["core"]!, endpoints: endpoints),
+            options: .init(
+                node: Self.node, settings: settings, acl: acl, keyring: ring, coreKey: keys["core"]!,
+                endpoints: endpoints),
             logger: log)
         let core = self.core
         Thread { try? core.run() }.start()
@@ -78,7 +81,7 @@ public final class BusBenchmark: Sendable {
             do {
                 try publisher.publish(topic: "bench.load", type: "bench", payload: payload)
                 sent += 1
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 try await Task.sleep(for: .microseconds(200))
             }
         }
@@ -107,7 +110,9 @@ public final class BusBenchmark: Sendable {
         }
         while !service.isRegistered { try await Task.sleep(for: .milliseconds(10)) }
         let payload = [UInt8](repeating: 0x61, count: payloadBytes)
-        for _ in 0..<200 { _ = try await caller.request(.service(node: Self.node, name: "echo"), type: "echo.x", payload: payload) }
+        for _ in 0..<200 {
+            _ = try await caller.request(.service(node: Self.node, name: "echo"), type: "echo.x", payload: payload)
+        }
         var latencies: [Double] = []
         for _ in 0..<count {
             let started = Clocks.monotonicNanos()
@@ -118,10 +123,14 @@ public final class BusBenchmark: Sendable {
     }
 
     /// Median microseconds to sign and to verify one frame carrying one `payloadBytes` envelope.
-    public static func cryptoCost(payloadBytes: Int, iterations: Int = 2000) throws -> (signMicros: Double, verifyMicros: Double) {
+    public static func cryptoCost(payloadBytes: Int, iterations: Int = 2000) throws -> (
+        signMicros: Double, verifyMicros: Double
+    ) {
         let key = Ed25519.KeyPair.generate()
-        var signer = FrameSigner(principal: Principal(node: node, component: "x", instance: 0), key: key, limits: FrameLimits())
-        let record = Frame.Record(kind: .request, type: "echo.x", payload: [UInt8](repeating: 0x61, count: payloadBytes))
+        var signer = FrameSigner(
+            principal: Principal(node: node, component: "x", instance: 0), key: key, limits: FrameLimits())
+        let record = Frame.Record(
+            kind: .request, type: "echo.x", payload: [UInt8](repeating: 0x61, count: payloadBytes))
         var signs: [Double] = []
         var verifies: [Double] = []
         for _ in 0..<iterations {

@@ -5,7 +5,9 @@ import Foundation
 public enum RawZMQBenchmark {
     /// PUB → XSUB/XPUB forwarding loop → SUB over ipc, `count` messages of `payloadBytes`.
     /// Returns messages delivered per second and how many were delivered.
-    public static func proxiedPubSub(directory: String, count: Int, payloadBytes: Int) throws -> (rate: Double, delivered: Int) {
+    public static func proxiedPubSub(directory: String, count: Int, payloadBytes: Int) throws -> (
+        rate: Double, delivered: Int
+    ) {
         let context = ZMQContext()
         defer { context.terminate() }
         let front = "ipc://\(directory)/raw-pub.sock"
@@ -73,7 +75,9 @@ public enum RawZMQBenchmark {
             guard let router = try? ZMQSocket(context, .router) else { return }
             try? router.bind(endpoint)
             while !stop.isSet {
-                guard let ready = try? zmqPollReadable([.socket(router)], timeoutMillis: 50), !ready.isEmpty else { continue }
+                guard let ready = try? zmqPollReadable([.socket(router)], timeoutMillis: 50), !ready.isEmpty else {
+                    continue
+                }
                 while let parts = try? router.receive() { _ = try? router.send(parts) }
             }
             router.close()
