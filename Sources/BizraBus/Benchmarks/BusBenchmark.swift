@@ -78,11 +78,10 @@ public final class BusBenchmark: Sendable {
         let started = Clocks.monotonicNanos()
         var sent = 0
         while sent < count {
-            do {
-                try publisher.publish(topic: "bench.load", type: "bench", payload: payload)
-                sent += 1
-            } catch  where error.code == .queueFull {
-                try await Task.sleep(for: .microseconds(200))
+            switch publishOnce(publisher, payload) {
+            case .published: sent += 1
+            case .queueFull: try await Task.sleep(for: .microseconds(200))
+            case .failed(let error): throw error
             }
         }
         // Stop waiting once deliveries have stalled for a second (whatever is missing was dropped).
@@ -97,6 +96,21 @@ public final class BusBenchmark: Sendable {
         let (delivered, last) = await counter.value
         watchdog.cancel()
         return (Double(delivered) / (Double(last - started) / 1e9), delivered)
+    }
+
+    enum PublishOutcome {
+        case published, queueFull
+        case failed(BusError)
+    }
+
+    /// One publish, with back-pressure (a full queue) told apart from failure.
+    private func publishOnce(_ publisher: BusClient, _ payload: [UInt8]) -> PublishOutcome {
+        do {
+            try publisher.publish(topic: "bench.load", type: "bench", payload: payload)
+            return .published
+        } catch {
+            return error.code == .queueFull ? .queueFull : .failed(error)
+        }
     }
 
     /// Sequential request/reply round trips client → core → service → core → client; sorted µs.
