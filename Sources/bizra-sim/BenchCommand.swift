@@ -1,0 +1,71 @@
+import BizraSim
+
+/// `bizra-sim bench`: the figures docs/BENCHMARKS-sim.md records. Run from a release build.
+///
+/// 1. Simulator throughput: events per second of the example register protocol, 5 nodes, no
+///    faults and no invariants (the raw loop), then with the swarm's faults and the invariant.
+/// 2. Checker time on generated histories: 2,000 operations by 20 clients over 10 keys, and 300
+///    operations by 10 clients on one key (goals ≤ 1 s and ≤ 5 s).
+func runBenchmarks(_ options: CommandLineOptions) -> Int32 {
+    let repeats = options.int("repeats", default: 3)
+    var ok = true
+    for _ in 0..<repeats { benchSimulator(faults: false) }
+    for _ in 0..<repeats { benchSimulator(faults: true) }
+    for _ in 0..<repeats {
+        ok = benchChecker(operations: 2_000, clients: 20, keys: 10, goal: 1) && ok
+    }
+    for _ in 0..<repeats {
+        ok = benchChecker(operations: 300, clients: 10, keys: 1, goal: 5) && ok
+    }
+    return ok ? 0 : 1
+}
+
+func benchSimulator(faults: Bool) {
+    var scenario = RegisterScenario()
+    scenario.clusterSizes = 5...5
+    scenario.activeDuration = 20_000_000
+    scenario.quietDuration = 100_000
+    let start = ContinuousClock.now
+    var events = 0
+    var seed: UInt64 = 1
+    while seconds(since: start) < 2 {
+        events += faults ? scenario.run(seed: seed).stats.events : rawRun(seed: seed)
+        seed += 1
+    }
+    let wall = seconds(since: start)
+    let label = faults ? "register scenario, swarm faults, invariant, checker" : "register, 5 nodes, no faults"
+    print(
+        "bench sim [\(label)]: \(events) events in \(format(wall))s = \(format(Double(events) / wall / 1e6)) M events/s"
+    )
+}
+
+/// The bare event loop: 5 register nodes and 8 clients for 20 virtual seconds.
+func rawRun(seed: UInt64) -> Int {
+    var config = ReplicatedRegister.Config()
+    config.keyCount = 8
+    var sim = Simulator<ReplicatedRegisterNode>(settings: SimSettings(clusterSize: 5, seed: seed), nodeConfig: config)
+    var workload = RegisterWorkload(clientCount: 8, keyCount: 8, stopAt: 20_000_000)
+    workload.think = 0...200
+    workload.start(&sim)
+    sim.run(until: 20_000_000, workload: &workload)
+    return sim.stats.events
+}
+
+func benchChecker(operations: Int, clients: Int, keys: Int, goal: Double) -> Bool {
+    var generator = RegisterHistoryGenerator()
+    generator.operations = operations
+    generator.clients = clients
+    generator.keys = keys
+    generator.indeterminatePerMillion = 20_000
+    var rng = SimRNG(seed: 42)
+    let history = generator.generate(rng: &rng)
+    let start = ContinuousClock.now
+    var checker = LinearizabilityChecker(model: CASRegisterModel(initial: 0))
+    checker.shouldStop = deadline(seconds: 60)
+    let verdict = checker.check(history)
+    let wall = seconds(since: start)
+    print(
+        "bench check [\(operations) ops, \(clients) clients, \(keys) keys, cas-register]: \(verdict)"
+            + " in \(format(wall, decimals: 4))s (goal ≤ \(format(goal, decimals: 0))s)")
+    return verdict.isValid && wall <= goal
+}

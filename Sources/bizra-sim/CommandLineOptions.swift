@@ -1,0 +1,79 @@
+import BizraSim
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `--name value` and `--flag` options after the subcommand; positional words kept in order.
+struct CommandLineOptions {
+    var values: [String: String] = [:]
+    var flags: Set<String> = []
+    var positional: [String] = []
+
+    init(_ arguments: [String]) {
+        var index = 1
+        while index < arguments.count {
+            let word = arguments[index]
+            if word.hasPrefix("--") {
+                let name = String(word.dropFirst(2))
+                if index + 1 < arguments.count && !arguments[index + 1].hasPrefix("--") && name != "trace" {
+                    values[name] = arguments[index + 1]
+                    index += 1
+                } else {
+                    flags.insert(name)
+                }
+            } else {
+                positional.append(word)
+            }
+            index += 1
+        }
+    }
+
+    func int(_ name: String, default fallback: Int) -> Int { values[name].flatMap { Int($0) } ?? fallback }
+
+    func double(_ name: String, default fallback: Double) -> Double { values[name].flatMap { Double($0) } ?? fallback }
+
+    /// The scenario named by `--scenario` (only `register` exists) with `--bug` applied.
+    func scenario() -> RegisterScenario? {
+        guard (values["scenario"] ?? "register") == "register" else {
+            printError("unknown scenario \(values["scenario"]!); the only scenario is 'register'")
+            return nil
+        }
+        var scenario = RegisterScenario()
+        if let name = values["bug"] {
+            guard let bug = ReplicatedRegister.Bug(rawValue: name) else {
+                printError("unknown bug \(name); known: \(ReplicatedRegister.Bug.allCases.map(\.rawValue))")
+                return nil
+            }
+            scenario.bug = bug
+        }
+        return scenario
+    }
+}
+
+func printError(_ message: String) {
+    // The C `stderr` global is not usable from Swift 6 (global mutable state): write to fd 2.
+    let line = Array("bizra-sim: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Seconds since `start` on the monotonic clock.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// A `shouldStop` for the checkers: true once `budget` seconds have passed.
+func deadline(seconds budget: Double) -> @Sendable () -> Bool {
+    let start = ContinuousClock.now
+    return { seconds(since: start) > budget }
+}
+
+func format(_ value: Double, decimals: Int = 2) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return "\(rounded)"
+}

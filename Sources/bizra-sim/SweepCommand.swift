@@ -1,0 +1,84 @@
+import BizraSim
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `bizra-sim run`: a seed sweep within a wall-clock budget. Prints one line per failure with
+/// the command that replays it, then a summary; exits 1 on any failure, on missing coverage, or
+/// when the budget ran out before `--min-seeds` seeds.
+func runSweep(_ options: CommandLineOptions) -> Int32 {
+    guard let scenario = options.scenario() else { return 2 }
+    let seeds = options.int("seeds", default: 1_000)
+    let minimum = options.int("min-seeds", default: seeds)
+    let firstSeed = UInt64(options.int("first-seed", default: 1))
+    let budget = options.double("budget-seconds", default: 300)
+    let bugFlag = scenario.bug == .none ? "" : " --bug \(scenario.bug.rawValue)"
+    let start = ContinuousClock.now
+    let sweep = SwarmSweep.run(
+        scenario, firstSeed: firstSeed, count: seeds, shouldContinue: { seconds(since: start) < budget },
+        onResult: { result in
+            guard let failure = result.failure else { return }
+            print("FAIL seed \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)")
+            print("  replay: bizra-sim replay --scenario register\(bugFlag) --seed \(result.seed) --trace")
+        })
+    let wall = seconds(since: start)
+    let missing = scenario.bug == .none ? sweep.missingCoverage(RegisterScenario.requiredCoverage) : []
+    print(
+        "sim register\(bugFlag): seeds \(sweep.seedsRun) passed \(sweep.passed) failed \(sweep.failed)"
+            + " unknown \(sweep.unknown) events \(sweep.events) wall \(format(wall))s"
+            + " (\(format(Double(sweep.events) / max(wall, 1e-9) / 1e6)) M events/s)"
+            + " coverage-missing [\(missing.joined(separator: ","))]")
+    if sweep.seedsRun < minimum {
+        printError("budget of \(budget)s ran out after \(sweep.seedsRun) of \(minimum) seeds")
+        return 1
+    }
+    return sweep.failed == 0 && missing.isEmpty ? 0 : 1
+}
+
+/// `bizra-sim replay`: one seed, with its stats, coverage, verdict and (with `--trace`) its
+/// event trace; `--history FILE` writes the client history as JSON lines.
+func replaySeed(_ options: CommandLineOptions) -> Int32 {
+    guard var scenario = options.scenario() else { return 2 }
+    guard let seedText = options.values["seed"], let seed = UInt64(seedText) else {
+        printError("replay needs --seed N")
+        return 2
+    }
+    scenario.recordTrace = options.flags.contains("trace")
+    let result = scenario.run(seed: seed)
+    if scenario.recordTrace { print(result.trace, terminator: "") }
+    if let path = options.values["history"] {
+        guard writeFile(path, result.history.jsonLines()) else { return 2 }
+    }
+    print("seed \(seed): \(result.clusterSize) nodes, \(result.plan)")
+    print("stats: \(result.stats)")
+    print("coverage: " + result.coverage.sorted.map { "\($0.name)=\($0.count)" }.joined(separator: " "))
+    print("history: \(result.history.events.count) events; check: \(result.verdict.map { "\($0)" } ?? "not run")")
+    print("trace hash: \(String(result.traceHash, radix: 16))")
+    print(result.failure.map { "FAIL: \($0)" } ?? "PASS")
+    return result.passed ? 0 : 1
+}
+
+func writeFile(_ path: String, _ text: String) -> Bool {
+    guard let file = fopen(path, "w") else {
+        printError("cannot write \(path)")
+        return false
+    }
+    defer { fclose(file) }
+    return fputs(text, file) >= 0
+}
+
+func readFile(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        bytes += buffer[0..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
