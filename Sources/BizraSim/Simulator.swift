@@ -1,5 +1,3 @@
-import HeapModule
-
 /// A seeded, single-threaded discrete-event simulator of a cluster of `Node`s.
 ///
 /// Why it exists: DESIGN.md principle 3. It follows FoundationDB's simulation testing and
@@ -30,7 +28,7 @@ package struct Simulator<Node: SimulatedNode> {
     package internal(set) var failure: SimFailure?
     package var invariants: [SimInvariant<Node>] = []
 
-    var heap = Heap<Event>()
+    var queue = EventQueue<Event.Kind>()
     var sequence: UInt64 = 1
     var epochs: [UInt32]
     var lastCrashTore: [Bool]
@@ -68,7 +66,7 @@ package struct Simulator<Node: SimulatedNode> {
         timerArmed = Array(repeating: 0, count: n * SimulatorLimits.timersPerNodeMax)
         pausedInbox = Array(repeating: [], count: n)
         trace = SimTrace(recording: settings.recordTrace)
-        heap.reserveCapacity(1_024)
+        queue.reserveCapacity(1_024)
         outbox.reserveCapacity(64)
         for node in 0..<n { boot(node) }
     }
@@ -80,20 +78,20 @@ package struct Simulator<Node: SimulatedNode> {
     package func localTime(of node: NodeID) -> SimTime { clocks[node].local(now) }
 
     /// Events still waiting in the heap.
-    package var pendingEvents: Int { heap.count }
+    package var pendingEvents: Int { queue.count }
 
     // MARK: Scheduling
 
     @inline(__always)
     @discardableResult
     mutating func schedule(_ kind: Event.Kind, at time: SimTime) -> UInt64 {
-        guard heap.count < SimulatorLimits.pendingEventsMax else {
+        guard queue.count < SimulatorLimits.pendingEventsMax else {
             stats.refusedByLimit += 1
             return 0
         }
         let seq = sequence
         sequence &+= 1
-        heap.insert(Event(time: max(time, now), sequence: seq, kind: kind))
+        queue.push(time: max(time, now), sequence: seq, kind)
         return seq
     }
 
@@ -124,9 +122,10 @@ package struct Simulator<Node: SimulatedNode> {
     @discardableResult
     package mutating func run<W: SimWorkload>(until endTime: SimTime, workload: inout W) -> SimFailure?
     where W.Node == Node {
-        while failure == nil, let next = heap.min, next.time <= endTime {
-            let event = heap.removeMin()
-            now = event.time
+        while failure == nil, let nextTime = queue.minTime, nextTime <= endTime {
+            let (time, sequence, kind) = queue.pop()
+            let event = Event(time: time, sequence: sequence, kind: kind)
+            now = time
             stats.events += 1
             dispatch(event, workload: &workload)
             if !invariants.isEmpty { checkInvariants() }

@@ -29,7 +29,9 @@ func benchSimulator(faults: Bool) {
     var events = 0
     var seed: UInt64 = 1
     while seconds(since: start) < 2 {
-        events += faults ? scenario.run(seed: seed).stats.events : rawRun(seed: seed)
+        events += faults
+            ? scenario.run(seed: seed).stats.events
+            : RegisterScenario.throughputRun(seed: seed, clusterSize: 5, duration: 2_000_000)
         seed += 1
     }
     let wall = seconds(since: start)
@@ -37,18 +39,6 @@ func benchSimulator(faults: Bool) {
     print(
         "bench sim [\(label)]: \(events) events in \(format(wall))s = \(format(Double(events) / wall / 1e6)) M events/s"
     )
-}
-
-/// The bare event loop: 5 register nodes and 8 clients for 20 virtual seconds.
-func rawRun(seed: UInt64) -> Int {
-    var config = ReplicatedRegister.Config()
-    config.keyCount = 8
-    var sim = Simulator<ReplicatedRegisterNode>(settings: SimSettings(clusterSize: 5, seed: seed), nodeConfig: config)
-    var workload = RegisterWorkload(clientCount: 8, keyCount: 8, stopAt: 20_000_000)
-    workload.think = 0...200
-    workload.start(&sim)
-    sim.run(until: 20_000_000, workload: &workload)
-    return sim.stats.events
 }
 
 func benchChecker(operations: Int, clients: Int, keys: Int, goal: Double) -> Bool {

@@ -25,6 +25,10 @@ package struct RegisterScenario: Sendable {
         "fault.clog", "register.indeterminate", "register.casSwapped", "register.writeAckedDuringPartition",
     ]
 
+    /// `@inline(never)` keeps this non-generic entry point a call into this module, where the
+    /// simulator is specialised for `ReplicatedRegisterNode`; inlined into another module, the
+    /// generic event loop would run unspecialised, several times slower.
+    @inline(never)
     package func run(seed: UInt64) -> SeedResult {
         var scenarioRNG = SimRNG(seed: seed).fork(stream: 9)
         let clusterSize = clusterSizes.lowerBound + scenarioRNG.below(clusterSizes.count)
@@ -50,6 +54,21 @@ package struct RegisterScenario: Sendable {
             seed: seed, clusterSize: clusterSize, plan: plan.description, failure: sim.failure, verdict: verdict,
             stats: sim.stats, coverage: sim.coverage, traceHash: sim.trace.hash,
             trace: recordTrace ? sim.trace.text : "", history: workload.history)
+    }
+
+    /// The bare event loop for throughput measurement: `clusterSize` register nodes and 8 busy
+    /// clients for `duration` virtual µs, no faults and no invariants. Returns the event count.
+    @inline(never)
+    package static func throughputRun(seed: UInt64, clusterSize: Int, duration: SimTime) -> Int {
+        var config = ReplicatedRegister.Config()
+        config.keyCount = 8
+        let settings = SimSettings(clusterSize: clusterSize, seed: seed)
+        var sim = Simulator<ReplicatedRegisterNode>(settings: settings, nodeConfig: config)
+        var workload = RegisterWorkload(clientCount: 8, keyCount: 8, stopAt: duration)
+        workload.think = 0...200
+        workload.start(&sim)
+        sim.run(until: duration, workload: &workload)
+        return sim.stats.events
     }
 
     private func finalChecks(_ sim: inout Simulator<ReplicatedRegisterNode>, _ workload: RegisterWorkload)

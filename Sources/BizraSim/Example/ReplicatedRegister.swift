@@ -26,7 +26,7 @@ package enum ReplicatedRegister {
 
     package enum Message: Equatable, Sendable {
         /// Leader → backup: entries starting at log index `first` (1-based), and the commit index.
-        case append(first: Int, entries: ArraySlice<Entry>, commit: Int)
+        case append(first: Int, entries: [Entry], commit: Int)
         /// Backup → leader: my log is durable up to `durable`.
         case ack(durable: Int)
     }

@@ -35,7 +35,7 @@ extension ReplicatedRegisterNode {
     }
 
     /// Backup: accept entries that extend the log in order; ignore gaps and what is already held.
-    mutating func appendFromLeader(first: Int, entries: ArraySlice<Entry>, commit: Int, context: inout Context) {
+    mutating func appendFromLeader(first: Int, entries: [Entry], commit: Int, context: inout Context) {
         guard first <= log.count + 1 else {
             context.send(.ack(durable: durable), to: ReplicatedRegister.leader)
             return
@@ -55,7 +55,7 @@ extension ReplicatedRegisterNode {
     /// Sends entry `index` to every backup that has acknowledged everything before it.
     mutating func broadcastNewest(_ index: Int, context: inout Context) {
         for backup in 0..<clusterSize where backup != id && matchIndex[backup] == index - 1 {
-            context.send(.append(first: index, entries: log[(index - 1)..<index], commit: commitIndex), to: backup)
+            context.send(.append(first: index, entries: [log[index - 1]], commit: commitIndex), to: backup)
         }
     }
 
@@ -64,7 +64,8 @@ extension ReplicatedRegisterNode {
         let shippable = config.bug == .sendBeforePersist ? log.count : durable
         let first = matchIndex[backup] + 1
         let last = min(shippable, first - 1 + config.appendBatchMax)
-        let entries = first <= last ? log[(first - 1)..<last] : log[0..<0]
+        // A copy, not a slice: a slice in flight would share the log's buffer and make every append copy it.
+        let entries = first <= last ? Array(log[(first - 1)..<last]) : []
         context.send(.append(first: first, entries: entries, commit: commitIndex), to: backup)
     }
 
