@@ -29,7 +29,8 @@ func benchSimulator(faults: Bool) {
     var events = 0
     var seed: UInt64 = 1
     while seconds(since: start) < 2 {
-        events += faults
+        events +=
+            faults
             ? scenario.run(seed: seed).stats.events
             : RegisterScenario.throughputRun(seed: seed, clusterSize: 5, duration: 2_000_000)
         seed += 1

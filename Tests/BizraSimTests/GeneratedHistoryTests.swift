@@ -63,9 +63,12 @@ import Testing
             }
             for extra in 0..<5 {
                 let at = rng.below(events.count)
-                let write = History.Event(process: nextProcess, type: .invoke, f: "write", key: 0, value: .int(-100 - Int64(extra)))
+                let write = History.Event(
+                    process: nextProcess, type: .invoke, f: "write", key: 0, value: .int(-100 - Int64(extra)))
                 events.insert(write, at: at)
-                events.insert(History.Event(process: nextProcess, type: .info, f: "write", key: 0), at: at + 1 + rng.below(events.count - at))
+                events.insert(
+                    History.Event(process: nextProcess, type: .info, f: "write", key: 0),
+                    at: at + 1 + rng.below(events.count - at))
                 nextProcess += 1
             }
             let verdict = checkRegister(History(events))
@@ -93,7 +96,10 @@ import Testing
         #expect(history.events[0].value == .pair(1, 2) && history.events[0].key == 2)
         #expect(throws: HistoryError.self) { try History(jsonLines: "{\"process\":0,\"type\":\"invoke\"}\n{") }
         do {
-            _ = try History(jsonLines: "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":1,\"type\":\"bogus\",\"f\":\"read\"}")
+            _ = try History(
+                jsonLines:
+                    "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":1,\"type\":\"bogus\",\"f\":\"read\"}"
+            )
         } catch {
             #expect(error.line == 2)
         }
