@@ -1,6 +1,6 @@
 import BizraSim
 
-/// `bizra-sim check FILE --model M`: checks a JSON-lines history; exits 0 valid, 1 invalid,
+/// `bizra-sim check FILE --model M [--initial N]`: checks a JSON-lines history; exits 0 valid, 1 invalid,
 /// 3 unknown (budget exhausted), 2 usage error.
 func checkHistoryFile(_ options: CommandLineOptions) -> Int32 {
     guard let path = options.positional.first, let text = readFile(path) else {
@@ -13,11 +13,14 @@ func checkHistoryFile(_ options: CommandLineOptions) -> Int32 {
         return 2
     }
     let budget = options.double("budget-seconds", default: 60)
+    // Registers start empty (JSON null) unless `--initial N` says otherwise; the register
+    // scenario's registers start at 0.
+    let initial = options.values["initial"].flatMap { Int64($0) } ?? RegisterModel.nilValue
     let start = ContinuousClock.now
     let verdict: CheckVerdict
     switch options.values["model"] ?? "cas-register" {
-    case "register": verdict = linearizability(RegisterModel(), history, budget)
-    case "cas-register": verdict = linearizability(CASRegisterModel(), history, budget)
+    case "register": verdict = linearizability(RegisterModel(initial: initial), history, budget)
+    case "cas-register": verdict = linearizability(CASRegisterModel(initial: initial), history, budget)
     case "lock": verdict = linearizability(FencedLockModel(), history, budget)
     case "set": verdict = SetFullChecker().check(history).verdict
     case "counter": verdict = CounterChecker().check(history)

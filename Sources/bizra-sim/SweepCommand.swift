@@ -8,7 +8,9 @@ import BizraSim
 
 /// `bizra-sim run`: a seed sweep within a wall-clock budget. Prints one line per failure with
 /// the command that replays it, then a summary; exits 1 on any failure, on missing coverage, or
-/// when the budget ran out before `--min-seeds` seeds.
+/// when the budget ran out before `--min-seeds` seeds. With `--expect-failure` (a self-test of
+/// the simulator against an injected bug) it stops at the first failure and exits 0 only if one
+/// was found.
 func runSweep(_ options: CommandLineOptions) -> Int32 {
     guard let scenario = options.scenario() else { return 2 }
     let seeds = options.int("seeds", default: 1_000)
@@ -16,12 +18,18 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
     let firstSeed = UInt64(options.int("first-seed", default: 1))
     let budget = options.double("budget-seconds", default: 300)
     let bugFlag = scenario.bug == .none ? "" : " --bug \(scenario.bug.rawValue)"
+    let expectFailure = options.flags.contains("expect-failure")
     let start = ContinuousClock.now
+    var foundFailure = false
     let sweep = SwarmSweep.run(
-        scenario, firstSeed: firstSeed, count: seeds, shouldContinue: { seconds(since: start) < budget },
+        scenario, firstSeed: firstSeed, count: seeds,
+        shouldContinue: { seconds(since: start) < budget && !(expectFailure && foundFailure) },
         onResult: { result in
+            foundFailure = foundFailure || result.failure != nil
             guard let failure = result.failure else { return }
-            print("FAIL seed \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)")
+            print(
+                "\(expectFailure ? "FOUND (expected) seed" : "FAIL seed") \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)"
+            )
             print("  replay: bizra-sim replay --scenario register\(bugFlag) --seed \(result.seed) --trace")
         })
     let wall = seconds(since: start)
@@ -31,6 +39,11 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
             + " unknown \(sweep.unknown) events \(sweep.events) wall \(format(wall))s"
             + " (\(format(Double(sweep.events) / max(wall, 1e-9) / 1e6)) M events/s)"
             + " coverage-missing [\(missing.joined(separator: ","))]")
+    if expectFailure {
+        print(foundFailure ? "expected failure found: the simulator catches \(scenario.bug.rawValue)" : "")
+        if !foundFailure { printError("no seed found the injected bug \(scenario.bug.rawValue)") }
+        return foundFailure ? 0 : 1
+    }
     if sweep.seedsRun < minimum {
         printError("budget of \(budget)s ran out after \(sweep.seedsRun) of \(minimum) seeds")
         return 1
@@ -51,6 +64,7 @@ func replaySeed(_ options: CommandLineOptions) -> Int32 {
     if scenario.recordTrace { print(result.trace, terminator: "") }
     if let path = options.values["history"] {
         guard writeFile(path, result.history.jsonLines()) else { return 2 }
+        print("history written; check it with: bizra-sim check \(path) --model cas-register --initial 0")
     }
     print("seed \(seed): \(result.clusterSize) nodes, \(result.plan)")
     print("stats: \(result.stats)")

@@ -20,10 +20,10 @@ case "bench": status = runBenchmarks(options)
 default:
     print(
         """
-        usage: bizra-sim run    [--scenario register] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T]
+        usage: bizra-sim run    [--scenario register] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T] [--min-seeds N] [--expect-failure]
                bizra-sim replay [--scenario register] [--bug NAME] --seed S [--trace] [--history FILE]
-               bizra-sim check  FILE --model register|cas-register|lock|set|counter [--budget-seconds T]
-               bizra-sim bench  [--seconds T]
+               bizra-sim check  FILE --model register|cas-register|lock|set|counter [--initial N] [--budget-seconds T]
+               bizra-sim bench  [--repeats N]
         bugs: \(ReplicatedRegister.Bug.allCases.map(\.rawValue).joined(separator: ", "))
         """)
     status = arguments.isEmpty || arguments.first == "help" ? 0 : 2

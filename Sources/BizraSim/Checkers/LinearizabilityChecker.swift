@@ -85,7 +85,8 @@ package struct LinearizabilityChecker<Model: LinearizabilityModel> {
         if outcome == .fail || (outcome == .info && model.isReadOnly(modelOp)) { return (nil, ()) }
         let returnIndex = outcome == .ok ? operation.completeIndex! : Int.max
         return (
-            LinearizabilitySearchOp(op: modelOp, call: operation.invokeIndex, ret: returnIndex, operation: index), ()
+            LinearizabilitySearchOp(
+                op: modelOp, call: operation.invokeIndex, ret: returnIndex, operation: operation.invokeIndex + 1), ()
         )
     }
 }
@@ -108,7 +109,7 @@ struct LinearizabilitySearchOp {
     var op: ModelOperation
     var call: Int
     var ret: Int
-    /// Index of the operation in the history, for reports.
+    /// The history line (1-based event index) of the operation's invoke, for reports.
     var operation: Int
 }
 

@@ -115,7 +115,7 @@ struct LinearizabilitySearch<Model: LinearizabilityModel> {
         let op = ops[index].op
         let output = op.output.map { " -> \($0)" } ?? ""
         return "no linearization; the longest linearizable prefix has \(deepest) of \(ops.count) operations and"
-            + " then operation #\(ops[index].operation) (process \(op.process) \(op.function) \(op.input)\(output))"
+            + " then the operation invoked on line \(ops[index].operation) (process \(op.process) \(op.function) \(op.input)\(output))"
             + " must return but cannot be placed"
     }
 }

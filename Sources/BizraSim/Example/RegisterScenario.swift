@@ -7,10 +7,10 @@
 /// within `livenessDeadline`; then logs must be equal on all nodes and the history linearizable.
 package struct RegisterScenario: Sendable {
     package var bug = ReplicatedRegister.Bug.none
-    package var clusterSizes: ClosedRange<Int> = 3...5
+    package var clusterSizes: ClosedRange<Int> = 3...7
     package var clientCount = 4
     package var keyCount = 3
-    package var activeDuration: SimTime = 1_000_000
+    package var activeDuration: SimTime = 2_000_000
     package var quietDuration: SimTime = 500_000
     package var livenessDeadline: SimTime = 1_000_000
     package var recordTrace = false
