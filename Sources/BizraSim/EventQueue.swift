@@ -1,5 +1,6 @@
-/// The simulator's event heap: a binary min-heap of small, trivially copyable keys
-/// (time, sequence, slot) over a slab of payloads.
+/// The simulator's event heap: a 4-ary min-heap of small, trivially copyable keys
+/// (time, sequence, slot) over a slab of payloads. Four children per node halve the depth of a
+/// binary heap, and the four keys of a sibling group share a cache line.
 ///
 /// Why not `HeapModule.Heap<SimEvent>`: moving whole events (with generic, reference-counted
 /// payloads) on every sift cost more than the protocol itself; here a sift moves 24-byte keys and
@@ -63,7 +64,7 @@ struct EventQueue<Payload> {
             var child = start
             let moving = heap[child]
             while child > 0 {
-                let parent = (child - 1) >> 1
+                let parent = (child - 1) >> 2
                 guard Key.precedes(moving, heap[parent]) else { break }
                 heap[child] = heap[parent]
                 child = parent
@@ -78,9 +79,15 @@ struct EventQueue<Payload> {
             var parent = start
             let moving = heap[parent]
             while true {
-                var child = 2 * parent + 1
-                guard child < count else { break }
-                if child + 1 < count && Key.precedes(heap[child + 1], heap[child]) { child += 1 }
+                let first = 4 * parent + 1
+                guard first < count else { break }
+                var child = first
+                let last = min(first + 4, count)
+                var candidate = first + 1
+                while candidate < last {
+                    if Key.precedes(heap[candidate], heap[child]) { child = candidate }
+                    candidate += 1
+                }
                 guard Key.precedes(heap[child], moving) else { break }
                 heap[parent] = heap[child]
                 parent = child

@@ -54,8 +54,9 @@ extension ReplicatedRegisterNode {
 
     /// Sends entry `index` to every backup that has acknowledged everything before it.
     mutating func broadcastNewest(_ index: Int, context: inout Context) {
+        let entries = [log[index - 1]]  // one buffer shared by every copy of the message
         for backup in 0..<clusterSize where backup != id && matchIndex[backup] == index - 1 {
-            context.send(.append(first: index, entries: [log[index - 1]], commit: commitIndex), to: backup)
+            context.send(.append(first: index, entries: entries, commit: commitIndex), to: backup)
         }
     }
 
@@ -69,11 +70,24 @@ extension ReplicatedRegisterNode {
         context.send(.append(first: first, entries: entries, commit: commitIndex), to: backup)
     }
 
+    /// Leader: raises `matchIndex[node]` (never lowers it) and keeps `aheadOfCommit` in step.
+    mutating func setMatch(_ node: NodeID, _ length: Int) {
+        let old = matchIndex[node]
+        guard length > old else { return }
+        matchIndex[node] = length
+        if old <= commitIndex && length > commitIndex { aheadOfCommit += 1 }
+    }
+
     /// Leader: commit what a majority holds durably and answer the requests it completes.
+    /// Equivalent to committing up to `quorumIndex(matchIndex)`, one entry at a time.
     mutating func advanceCommit(context: inout Context) {
-        let majorityIndex = ReplicatedRegisterNode.quorumIndex(matchIndex)
-        guard majorityIndex > commitIndex else { return }
-        applyCommitted(upTo: majorityIndex)
+        guard aheadOfCommit > clusterSize / 2 else { return }
+        while aheadOfCommit > clusterSize / 2 && commitIndex < log.count {
+            applyCommitted(upTo: commitIndex + 1)
+            aheadOfCommit = 0
+            for length in matchIndex where length > commitIndex { aheadOfCommit += 1 }
+        }
+        assert(commitIndex >= min(Self.quorumIndex(matchIndex), log.count), "commit lags the quorum: \(matchIndex)")
         while waitingHead < waiting.count && waiting[waitingHead].index <= commitIndex {
             context.reply(waiting[waitingHead].response, to: waiting[waitingHead].request)
             waitingHead += 1
