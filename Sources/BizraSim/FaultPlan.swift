@@ -39,7 +39,14 @@ package struct FaultPlan: Equatable, Sendable, CustomStringConvertible {
             crashes: rng.chance(perMillion: 500_000), pauses: rng.chance(perMillion: 400_000),
             clogs: rng.chance(perMillion: 400_000), partitions: rng.chance(perMillion: 500_000),
             lossyLinks: rng.chance(perMillion: 500_000), clockSkew: rng.chance(perMillion: 400_000))
-        if plan.mix.lossyLinks { plan.schedule.append((0, .setLinks(drawLinks(&rng)))) }
+        if plan.mix.lossyLinks {
+            plan.schedule.append((0, .setLinks(drawLinks(&rng))))
+            for _ in 0..<rng.below(4) {
+                let from = rng.below(clusterSize)
+                let to = rng.below(clusterSize)
+                plan.schedule.append((0, .setLink(from: from, to: to, drawLinks(&rng))))
+            }
+        }
         if plan.mix.clockSkew {
             for node in 0..<clusterSize where rng.chance(perMillion: 500_000) {
                 let clock = NodeClock(

@@ -12,6 +12,8 @@ package enum FaultAction: Equatable, Sendable, CustomStringConvertible {
     case partition(PartitionShape)
     /// Set the behaviour of every link without an override.
     case setLinks(LinkFaults)
+    /// Set the behaviour of one directed link (a slow or lossy path).
+    case setLink(from: NodeID, to: NodeID, LinkFaults)
     /// Give node a clock offset and drift.
     case setClock(NodeID, NodeClock)
     /// Remove every partition (link faults stay).
@@ -30,6 +32,8 @@ package enum FaultAction: Equatable, Sendable, CustomStringConvertible {
         case .setLinks(let links):
             return "links(delay \(links.delayMin)...\(links.delayMax) loss \(links.lossPerMillion)"
                 + " dup \(links.duplicatePerMillion) reorder \(links.reorderPerMillion))"
+        case .setLink(let from, let to, let links):
+            return "link(\(from)->\(to) delay \(links.delayMin)...\(links.delayMax) loss \(links.lossPerMillion))"
         case .setClock(let node, let clock): return "clock(\(node),\(clock.offset),\(clock.driftPPM)ppm)"
         case .healPartitions: return "healPartitions"
         case .healAll: return "healAll"
@@ -45,6 +49,8 @@ package struct SimEvent<Message, Request, Response>: Comparable {
         case deliver(from: Int32, to: Int32, message: Message)
         case timer(node: Int32, timer: Int32)
         case diskSync(node: Int32, epoch: UInt32)
+        /// A write completed while its node was paused: tell the node at resume.
+        case diskNotify(node: Int32, epoch: UInt32, token: UInt64)
         case request(node: Int32, id: RequestID, request: Request)
         case reply(client: Int32, id: RequestID, response: Response)
         case clientWake(client: Int32)

@@ -9,7 +9,9 @@ extension Simulator {
         case .timer(let node, let timer):
             fireTimer(event, node: Int(node), timer: Int(timer))
         case .diskSync(let node, let epoch):
-            completeWrite(event, node: Int(node), epoch: epoch)
+            completeWrite(node: Int(node), epoch: epoch)
+        case .diskNotify(let node, let epoch, let token):
+            notifyPersisted(node: Int(node), epoch: epoch, token: token)
         case .request(let node, let id, let request):
             handleRequest(event, node: Int(node), id: id, request: request)
         case .reply(let client, let id, let response):
@@ -23,6 +25,7 @@ extension Simulator {
         case .fault(let fault):
             trace.mix(0x7 << 32)
             if trace.recording { trace.append("\(now) fault \(fault)") }
+            lastTouched = .all
             apply(fault)
         }
     }
@@ -64,10 +67,18 @@ extension Simulator {
         withNode(node) { state, context in state.timerFired(timer, context: &context) }
     }
 
-    private mutating func completeWrite(_ event: Event, node: NodeID, epoch: UInt32) {
+    /// The oldest in-flight write of `node` becomes durable now, even if the node is paused (the
+    /// kernel finishes an fsync for a stopped process); a paused node hears of it at resume.
+    private mutating func completeWrite(node: NodeID, epoch: UInt32) {
         guard epochs[node] == epoch, nodes[node] != nil else { return }
-        if deferIfPaused(event, node: node) { return }
         guard let token = disks[node].completeOldest() else { return }
+        let notify = Event(time: now, sequence: 0, kind: .diskNotify(node: Int32(node), epoch: epoch, token: token))
+        if deferIfPaused(notify, node: node) { return }
+        notifyPersisted(node: node, epoch: epoch, token: token)
+    }
+
+    private mutating func notifyPersisted(node: NodeID, epoch: UInt32, token: UInt64) {
+        guard epochs[node] == epoch, nodes[node] != nil else { return }
         trace.mix(0x3 << 32 | UInt64(node) << 32 | token)
         if trace.recording { trace.append("\(now) synced n\(node) token \(token)") }
         withNode(node) { state, context in state.persisted(token: token, context: &context) }
@@ -84,6 +95,7 @@ extension Simulator {
     /// Calls `body` on node `id` in place with a fresh context, then performs its actions.
     @inline(__always)
     mutating func withNode(_ id: NodeID, _ body: (inout Node, inout Node.Context) -> Void) {
+        if lastTouched == .none { lastTouched = .node(id) }
         var context = Node.Context(
             id: id, clusterSize: clusterSize, localTime: clocks[id].local(now), rng: nodeRNG[id], actions: [])
         swap(&context.actions, &outbox)

@@ -17,6 +17,8 @@ extension Simulator {
             network.apply(shape)
             coverage.hit("fault.partition")
         case .setLinks(let links): network.defaultLink = links
+        case .setLink(let from, let to, let links):
+            if !network.setLink(from: from, to: to, links) { stats.refusedByLimit += 1 }
         case .setClock(let node, let clock): clocks[node] = clock
         case .healPartitions: network.clearPartitions()
         case .healAll: healAll()

@@ -49,6 +49,17 @@ struct CommandLineOptions {
             }
             scenario.bug = bug
         }
+        if let nodes = values["nodes"] {
+            let bounds = nodes.split(separator: "-").compactMap { Int($0) }
+            guard let low = bounds.first, let high = bounds.last, 1 <= low, low <= high,
+                high <= SimulatorLimits.clusterSizeMax
+            else {
+                printError("--nodes wants N or LOW-HIGH within 1...\(SimulatorLimits.clusterSizeMax), got \(nodes)")
+                return nil
+            }
+            scenario.clusterSizes = low...high
+        }
+        if let active = values["active-ms"].flatMap({ Int64($0) }) { scenario.activeDuration = active * 1_000 }
         return scenario
     }
 }

@@ -21,7 +21,8 @@ default:
     print(
         """
         usage: bizra-sim run    [--scenario register] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T] [--min-seeds N] [--expect-failure]
-               bizra-sim replay [--scenario register] [--bug NAME] --seed S [--trace] [--history FILE]
+                        [--nodes N|LOW-HIGH] [--active-ms MS] [--skip-coverage]
+               bizra-sim replay [--scenario register] [--bug NAME] [--nodes …] [--active-ms MS] --seed S [--trace] [--history FILE]
                bizra-sim check  FILE --model register|cas-register|lock|set|counter [--initial N] [--budget-seconds T]
                bizra-sim bench  [--repeats N]
         bugs: \(ReplicatedRegister.Bug.allCases.map(\.rawValue).joined(separator: ", "))

@@ -99,6 +99,31 @@ import Testing
         #expect(sim.nodes[1]!.timerLocalTimes == [8_001])  // the request waited, then the 1 µs timer
     }
 
+    /// The kernel finishes an fsync for a stopped process: the write is durable on time, and the
+    /// node hears of it at resume (or never, if it crashes first — but the record survives).
+    @Test func writesCompleteWhilePausedAndTheNodeHearsAtResume() {
+        var sim = probeSimulator(nodes: 1)
+        sim.schedule(fault: .pause(0), at: 500)
+        sim.schedule(fault: .resume(0), at: 3_000)
+        var workload = ScriptWorkload([(0, 0, .persist(1))])
+        workload.start(&sim)
+        sim.run(until: 2_000, workload: &workload)
+        #expect(sim.disks[0].durable == [1])
+        #expect(sim.nodes[0]!.durableTokens.isEmpty)
+        sim.run(until: 4_000, workload: &workload)
+        #expect(sim.nodes[0]!.durableTokens == [1])
+        for seed in 1...20 as ClosedRange<UInt64> {
+            var crashing = probeSimulator(nodes: 1, seed: seed)
+            crashing.schedule(fault: .pause(0), at: 500)
+            crashing.schedule(fault: .crash(0), at: 2_000)
+            crashing.schedule(fault: .restart(0), at: 2_500)
+            var script = ScriptWorkload([(0, 0, .persist(1))])
+            script.start(&crashing)
+            crashing.run(until: 4_000, workload: &script)
+            #expect(crashing.nodes[0]!.recovered.records == [1])
+        }
+    }
+
     @Test func clockOffsetAndDriftSkewLocalTimeAndTimers() {
         var sim = probeSimulator(nodes: 1)
         sim.schedule(fault: .setClock(0, NodeClock(offset: 1_000_000, driftPPM: 100_000)), at: 0)

@@ -87,7 +87,10 @@ extension ReplicatedRegisterNode {
             aheadOfCommit = 0
             for length in matchIndex where length > commitIndex { aheadOfCommit += 1 }
         }
-        assert(commitIndex >= min(Self.quorumIndex(matchIndex), log.count), "commit lags the quorum: \(matchIndex)")
+        // Cross-check against the brute-force rule in debug builds (small clusters: it sorts).
+        assert(
+            clusterSize > 64 || commitIndex >= min(Self.quorumIndex(matchIndex), log.count),
+            "commit lags the quorum: \(matchIndex)")
         while waitingHead < waiting.count && waiting[waitingHead].index <= commitIndex {
             context.reply(waiting[waitingHead].response, to: waiting[waitingHead].request)
             waitingHead += 1
