@@ -4,9 +4,10 @@
 #      ever failed stays in this window, so it is re-checked on every run);
 #   2. a rotating sweep of SIM_SEEDS further seeds starting at a point derived from the commit,
 #      so every commit explores new seeds (a failure prints the exact replay command);
-#   3. three seeds of the scenario at 1,000 nodes;
-#   4. two replays of one seed compared byte for byte across processes;
-#   5. a self-test: each injected bug of the example protocol must still be found.
+#   3. a sweep of the gossip-set scenario (eventual consistency: set-full, convergence);
+#   4. three seeds of the register scenario at 1,000 nodes;
+#   5. two replays of one seed compared byte for byte across processes;
+#   6. a self-test: each injected bug of the example protocols must still be found.
 # Exits non-zero on any failure, missing coverage, or an exhausted budget.
 # Environment: SIM_SEEDS (default 1000), SIM_BUDGET_SECONDS per sweep (default 120).
 set -euo pipefail
@@ -25,6 +26,9 @@ commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo 0)
 rotating_first=$(( (16#${commit} % 1000000000) + 1000000 ))
 "$sim" run --scenario register --seeds "$seeds" --first-seed "$rotating_first" --budget-seconds "$budget"
 
+# The eventually consistent example (set-full and convergence oracles).
+"$sim" run --scenario gset --seeds "$seeds" --first-seed 1 --budget-seconds "$budget"
+
 # Scale: the full scenario (swarm faults, invariant, liveness, convergence, linearizability) on
 # 1,000-node clusters; too few seeds to demand coverage.
 "$sim" run --scenario register --nodes 1000 --seeds 3 --active-ms 500 --budget-seconds "$budget" --skip-coverage
@@ -41,6 +45,7 @@ fi
 for bug in ack-before-durable read-from-backup send-before-persist; do
     "$sim" run --scenario register --bug "$bug" --seeds 1000 --budget-seconds 60 --expect-failure
 done
+"$sim" run --scenario gset --bug ack-before-persist --seeds 1000 --budget-seconds 60 --expect-failure
 
 echo "ci-sim: PASS — register scenario seeds 1..${seeds} and ${rotating_first}..$((rotating_first + seeds - 1))," \
-    "3 seeds at 1,000 nodes, replay byte-identical, 3/3 injected bugs found, $(( $(date +%s) - start_time ))s"
+    "gset seeds 1..${seeds}, 3 seeds at 1,000 nodes, replay byte-identical, 4/4 injected bugs found, $(( $(date +%s) - start_time ))s"

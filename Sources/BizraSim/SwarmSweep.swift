@@ -1,3 +1,18 @@
+/// A named, seeded simulation: one run per seed, with the coverage a sweep of it must reach.
+/// Implementations MUST be deterministic in the seed and SHOULD expose `run` as a non-generic,
+/// `@inline(never)` function so the simulator is specialised for their node type.
+package protocol SimScenario: Sendable {
+    var name: String { get }
+    /// `SimCoverage` names every sweep of this scenario must see at least once.
+    var requiredCoverage: [String] { get }
+    var recordTrace: Bool { get set }
+    /// Cluster sizes a seed draws from.
+    var clusterSizes: ClosedRange<Int> { get set }
+    /// Virtual µs of clients and faults before everything heals.
+    var activeDuration: SimTime { get set }
+    func run(seed: UInt64) -> SeedResult
+}
+
 /// Runs a scenario over consecutive seeds and sums up: passes, failures (each with its seed, so
 /// it replays), unknown checker verdicts, events, and the coverage the seeds reached.
 ///
@@ -41,7 +56,7 @@ package struct SwarmSweep: Sendable {
 
     /// Runs `scenario` on `count` seeds from `firstSeed` while `shouldContinue()` holds.
     package static func run(
-        _ scenario: RegisterScenario, firstSeed: UInt64, count: Int,
+        _ scenario: some SimScenario, firstSeed: UInt64, count: Int,
         shouldContinue: () -> Bool = { true }, onResult: (SeedResult) -> Void = { _ in }
     ) -> SwarmSweep {
         var sweep = SwarmSweep()

@@ -35,19 +35,29 @@ struct CommandLineOptions {
 
     func double(_ name: String, default fallback: Double) -> Double { values[name].flatMap { Double($0) } ?? fallback }
 
-    /// The scenario named by `--scenario` (only `register` exists) with `--bug` applied.
-    func scenario() -> RegisterScenario? {
-        guard (values["scenario"] ?? "register") == "register" else {
-            printError("unknown scenario \(values["scenario"]!); the only scenario is 'register'")
-            return nil
-        }
-        var scenario = RegisterScenario()
-        if let name = values["bug"] {
-            guard let bug = ReplicatedRegister.Bug(rawValue: name) else {
-                printError("unknown bug \(name); known: \(ReplicatedRegister.Bug.allCases.map(\.rawValue))")
-                return nil
+    /// The scenario named by `--scenario` (`register` or `gset`) with `--bug`, `--nodes` and
+    /// `--active-ms` applied.
+    func scenario() -> (any SimScenario)? {
+        var scenario: any SimScenario
+        let bug = values["bug"] ?? "none"
+        switch values["scenario"] ?? "register" {
+        case "register":
+            guard let parsed = ReplicatedRegister.Bug(rawValue: bug) else {
+                return unknownBug(bug, ReplicatedRegister.Bug.allCases.map(\.rawValue))
             }
-            scenario.bug = bug
+            var register = RegisterScenario()
+            register.bug = parsed
+            scenario = register
+        case "gset":
+            guard let parsed = GossipSet.Bug(rawValue: bug) else {
+                return unknownBug(bug, GossipSet.Bug.allCases.map(\.rawValue))
+            }
+            var gset = GossipSetScenario()
+            gset.bug = parsed
+            scenario = gset
+        case let other:
+            printError("unknown scenario \(other); known: register, gset")
+            return nil
         }
         if let nodes = values["nodes"] {
             let bounds = nodes.split(separator: "-").compactMap { Int($0) }
@@ -61,6 +71,17 @@ struct CommandLineOptions {
         }
         if let active = values["active-ms"].flatMap({ Int64($0) }) { scenario.activeDuration = active * 1_000 }
         return scenario
+    }
+
+    /// The options that select a scenario, as they must be repeated to replay one of its seeds.
+    var scenarioFlags: String {
+        ["scenario", "bug", "nodes", "active-ms"].compactMap { name in values[name].map { " --\(name) \($0)" } }
+            .joined()
+    }
+
+    private func unknownBug(_ name: String, _ known: [String]) -> (any SimScenario)? {
+        printError("unknown bug \(name) for this scenario; known: \(known.joined(separator: ", "))")
+        return nil
     }
 }
 

@@ -17,7 +17,8 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
     let minimum = options.int("min-seeds", default: seeds)
     let firstSeed = UInt64(options.int("first-seed", default: 1))
     let budget = options.double("budget-seconds", default: 300)
-    let bugFlag = scenario.bug == .none ? "" : " --bug \(scenario.bug.rawValue)"
+    let bug = options.values["bug"] ?? "none"
+    let flags = options.scenarioFlags
     let expectFailure = options.flags.contains("expect-failure")
     let start = ContinuousClock.now
     var foundFailure = false
@@ -30,20 +31,20 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
             print(
                 "\(expectFailure ? "FOUND (expected) seed" : "FAIL seed") \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)"
             )
-            print("  replay: bizra-sim replay --scenario register\(bugFlag) --seed \(result.seed) --trace")
+            print("  replay: bizra-sim replay\(flags) --seed \(result.seed) --trace")
         })
     let wall = seconds(since: start)
     // Coverage is required of a real sweep, not of a bug self-test or a short `--skip-coverage` run.
-    let checkCoverage = scenario.bug == .none && !options.flags.contains("skip-coverage")
-    let missing = checkCoverage ? sweep.missingCoverage(RegisterScenario.requiredCoverage) : []
+    let checkCoverage = bug == "none" && !options.flags.contains("skip-coverage")
+    let missing = checkCoverage ? sweep.missingCoverage(scenario.requiredCoverage) : []
     print(
-        "sim register\(bugFlag): seeds \(sweep.seedsRun) passed \(sweep.passed) failed \(sweep.failed)"
+        "sim \(scenario.name)\(bug == "none" ? "" : " --bug \(bug)"): seeds \(sweep.seedsRun) passed \(sweep.passed) failed \(sweep.failed)"
             + " unknown \(sweep.unknown) events \(sweep.events) wall \(format(wall))s"
             + " (\(format(Double(sweep.events) / max(wall, 1e-9) / 1e6)) M events/s)"
             + " coverage-missing [\(missing.joined(separator: ","))]")
     if expectFailure {
-        print(foundFailure ? "expected failure found: the simulator catches \(scenario.bug.rawValue)" : "")
-        if !foundFailure { printError("no seed found the injected bug \(scenario.bug.rawValue)") }
+        print(foundFailure ? "expected failure found: the simulator catches \(bug)" : "")
+        if !foundFailure { printError("no seed found the injected bug \(bug)") }
         return foundFailure ? 0 : 1
     }
     if sweep.seedsRun < minimum {

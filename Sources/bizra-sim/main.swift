@@ -20,12 +20,13 @@ case "bench": status = runBenchmarks(options)
 default:
     print(
         """
-        usage: bizra-sim run    [--scenario register] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T] [--min-seeds N] [--expect-failure]
+        usage: bizra-sim run    [--scenario register|gset] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T] [--min-seeds N] [--expect-failure]
                         [--nodes N|LOW-HIGH] [--active-ms MS] [--skip-coverage]
-               bizra-sim replay [--scenario register] [--bug NAME] [--nodes …] [--active-ms MS] --seed S [--trace] [--history FILE]
+               bizra-sim replay [--scenario register|gset] [--bug NAME] [--nodes …] [--active-ms MS] --seed S [--trace] [--history FILE]
                bizra-sim check  FILE --model register|cas-register|lock|set|counter [--initial N] [--budget-seconds T]
                bizra-sim bench  [--repeats N]
-        bugs: \(ReplicatedRegister.Bug.allCases.map(\.rawValue).joined(separator: ", "))
+        bugs: register: \(ReplicatedRegister.Bug.allCases.map(\.rawValue).joined(separator: ", "));\
+         gset: \(GossipSet.Bug.allCases.map(\.rawValue).joined(separator: ", "))
         """)
     status = arguments.isEmpty || arguments.first == "help" ? 0 : 2
 }

@@ -5,7 +5,7 @@
 /// Phases (virtual time): `0..<activeDuration` clients and nemesis run; at `activeDuration`
 /// everything heals; `quietDuration` later every key is read from the leader, which must answer
 /// within `livenessDeadline`; then logs must be equal on all nodes and the history linearizable.
-package struct RegisterScenario: Sendable {
+package struct RegisterScenario: SimScenario {
     package var bug = ReplicatedRegister.Bug.none
     package var clusterSizes: ClosedRange<Int> = 3...7
     package var clientCount = 4
@@ -18,6 +18,10 @@ package struct RegisterScenario: Sendable {
     package var checkerStepsMax = 20_000_000
 
     package init() {}
+
+    package var name: String { "register" }
+
+    package var requiredCoverage: [String] { RegisterScenario.requiredCoverage }
 
     /// Names of `SimCoverage` events a sweep of this scenario must see at least once.
     package static let requiredCoverage = [
