@@ -22,6 +22,16 @@ func runBenchmarks(_ options: CommandLineOptions) -> Int32 {
     // open to the end. Reported, not gated.
     for _ in 0..<repeats { _ = benchChecker(operations: 300, clients: 10, keys: 1, info: 100_000, goal: 5) }
     for _ in 0..<repeats { _ = benchChecker(operations: 1_000, clients: 10, keys: 1, info: 20_000, goal: 5) }
+    // Jepsen-style values: five distinct values, so many states and orders look alike.
+    for _ in 0..<repeats {
+        ok = benchChecker(operations: 2_000, clients: 20, keys: 10, info: 20_000, goal: 1, distinct: 5) && ok
+    }
+    for _ in 0..<repeats {
+        ok = benchChecker(operations: 300, clients: 10, keys: 1, info: 20_000, goal: 5, distinct: 5) && ok
+    }
+    // The search's worst case: one read changed to another plausible value, so most seeds are
+    // invalid and the whole space must be explored before the verdict. Reported, not gated.
+    for seed in 1...(repeats * 3) { benchMutatedChecker(seed: UInt64(seed)) }
     return ok ? 0 : 1
 }
 
@@ -62,12 +72,13 @@ func benchLargeCluster(nodes: Int) {
             + " (\(format(wall))s wall) = \(format(Double(events) / cpu / 1e6)) M events/s per CPU second")
 }
 
-func benchChecker(operations: Int, clients: Int, keys: Int, info: Int, goal: Double) -> Bool {
+func benchChecker(operations: Int, clients: Int, keys: Int, info: Int, goal: Double, distinct: Int? = nil) -> Bool {
     var generator = RegisterHistoryGenerator()
     generator.operations = operations
     generator.clients = clients
     generator.keys = keys
     generator.indeterminatePerMillion = info
+    generator.distinctValues = distinct
     var rng = SimRNG(seed: 42)
     let history = generator.generate(rng: &rng)
     let start = ContinuousClock.now
@@ -79,8 +90,29 @@ func benchChecker(operations: Int, clients: Int, keys: Int, info: Int, goal: Dou
     let cpu = processCPUSeconds() - cpuStart
     print(
         "bench check [\(operations) ops, \(clients) clients, \(keys) keys, \(format(Double(info) / 1e4, decimals: 0))% info,"
-            + " cas-register]: \(verdict)"
+            + " \(distinct.map { "\($0) distinct values" } ?? "unique values"), cas-register]: \(verdict)"
             + " in \(format(wall, decimals: 4))s wall, \(format(cpu, decimals: 4))s CPU (goal ≤ \(format(goal, decimals: 0))s)"
     )
     return verdict.isValid && wall <= goal
+}
+
+/// 300 operations, 10 clients, one key, five distinct values, one read in the middle changed
+/// to a different value of the five.
+func benchMutatedChecker(seed: UInt64) {
+    var generator = RegisterHistoryGenerator()
+    generator.distinctValues = 5
+    generator.indeterminatePerMillion = 20_000
+    var rng = SimRNG(seed: seed)
+    var events = generator.generate(rng: &rng).events
+    let reads = events.indices.filter { events[$0].type == .ok && events[$0].f == "read" }
+    let victim = reads[reads.count / 2]
+    if case .int(let value) = events[victim].value { events[victim].value = .int((value + 1) % 5) }
+    let start = ContinuousClock.now
+    var checker = LinearizabilityChecker(model: CASRegisterModel(initial: 0))
+    checker.shouldStop = deadline(seconds: 30)
+    let verdict = checker.check(History(events))
+    let shown = verdict.isInvalid ? "invalid" : "\(verdict)"
+    print(
+        "bench check [300 ops, 10 clients, 1 key, 5 distinct values, one read mutated, seed \(seed)]: \(shown)"
+            + " in \(format(seconds(since: start), decimals: 4))s wall")
 }

@@ -14,6 +14,9 @@ package struct RegisterHistoryGenerator {
     package var readPerMillion = 450_000
     package var indeterminatePerMillion = 0
     package var lostIndeterminatePerMillion = 0
+    /// When set, written values are drawn from `0..<distinctValues` instead of being unique, as in
+    /// Jepsen's register tests; repeated values make the search much harder.
+    package var distinctValues: Int?
     /// Range of µs between invoke and linearization point, and between that and completion.
     package var latency: ClosedRange<Int64> = 1...1_000
 
@@ -37,9 +40,9 @@ package struct RegisterHistoryGenerator {
             let roll = rng.below(1_000_000)
             let key = rng.below(keys)
             let f = roll < readPerMillion ? "read" : roll < readPerMillion + casPerMillion ? "cas" : "write"
-            let input: History.Value =
-                f == "read"
-                ? .none : f == "write" ? .int(nextValue) : .pair(Int64(rng.below(Int(nextValue))), nextValue)
+            let fresh = distinctValues.map { Int64(rng.below($0)) } ?? nextValue
+            let expected = Int64(rng.below(distinctValues ?? Int(nextValue)))
+            let input: History.Value = f == "read" ? .none : f == "write" ? .int(fresh) : .pair(expected, fresh)
             nextValue += 1
             let info = rng.chance(perMillion: indeterminatePerMillion)
             requests.append((client, f, key, input, info, info && rng.chance(perMillion: lostIndeterminatePerMillion)))
