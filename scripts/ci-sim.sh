@@ -7,7 +7,8 @@
 #   3. a sweep of the gossip-set scenario (eventual consistency: set-full, convergence);
 #   4. three seeds of the register scenario at 1,000 nodes;
 #   5. two replays of one seed compared byte for byte across processes;
-#   6. a self-test: each injected bug of the example protocols must still be found.
+#   6. a seed's history written as JSON lines and checked by `bizra-sim check`;
+#   7. a self-test: each injected bug of the example protocols must still be found.
 # Exits non-zero on any failure, missing coverage, or an exhausted budget.
 # Environment: SIM_SEEDS (default 1000), SIM_BUDGET_SECONDS per sweep (default 120).
 set -euo pipefail
@@ -41,6 +42,13 @@ if [ "$first_trace" != "$second_trace" ]; then
     echo "ci-sim: FAIL — two replays of seed 7 printed different traces" >&2
     exit 1
 fi
+
+# The history file path: a replayed seed's history written as JSON lines, read back and checked
+# by the command-line checker (exit 0 = linearizable).
+history_file=$(mktemp)
+trap 'rm -f "$history_file"' EXIT
+"$sim" replay --scenario register --seed 3 --history "$history_file" > /dev/null
+"$sim" check "$history_file" --model cas-register --initial 0
 
 for bug in ack-before-durable read-from-backup send-before-persist; do
     "$sim" run --scenario register --bug "$bug" --seeds 1000 --budget-seconds 60 --expect-failure

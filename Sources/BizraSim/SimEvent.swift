@@ -41,10 +41,10 @@ package enum FaultAction: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One entry of the event heap. Ordered by (time, sequence): the sequence number is unique and
-/// increases with every scheduling, so events at the same instant run in the order scheduled and
-/// the order never depends on anything but the seed.
-package struct SimEvent<Message, Request, Response>: Comparable {
+/// One event: when, its unique sequence number, and what. `EventQueue` orders events by (time,
+/// sequence): the sequence increases with every scheduling, so events at the same instant run in
+/// the order scheduled and the order never depends on anything but the seed.
+package struct SimEvent<Message, Request, Response> {
     package enum Kind {
         case deliver(from: Int32, to: Int32, message: Message)
         case timer(node: Int32, timer: Int32)
@@ -60,12 +60,4 @@ package struct SimEvent<Message, Request, Response>: Comparable {
     package let time: SimTime
     package let sequence: UInt64
     package let kind: Kind
-
-    @inline(__always)
-    package static func < (lhs: Self, rhs: Self) -> Bool {
-        lhs.time != rhs.time ? lhs.time < rhs.time : lhs.sequence < rhs.sequence
-    }
-
-    @inline(__always)
-    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.sequence == rhs.sequence }
 }

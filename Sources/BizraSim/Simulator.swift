@@ -112,7 +112,13 @@ package struct Simulator<Node: SimulatedNode> {
 
     /// Sends client request `request` from client `client` to node `node`; returns its id.
     /// It arrives after a client-link delay; its reply comes back through `SimWorkload.replied`.
+    /// Beyond `SimulatorLimits.requestsMax` the request is refused: it is never delivered, so the
+    /// client times out, and `stats.refusedByLimit` counts it.
     package mutating func submit(_ request: Node.Request, to node: NodeID, client: Int) -> RequestID {
+        guard requestClients.count < SimulatorLimits.requestsMax else {
+            stats.refusedByLimit += 1
+            return -1
+        }
         let id = requestClients.count
         requestClients.append(Int32(client))
         let delay = clientRNG.uniform(settings.clientLatency)

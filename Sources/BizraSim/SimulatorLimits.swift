@@ -15,6 +15,8 @@ package enum SimulatorLimits {
     package static let pausedInboxMax = 100_000
     /// Lines kept by a recording `SimTrace` (the hash covers every event regardless).
     package static let traceLinesMax = 2_000_000
+    /// Client requests one run may submit; further submissions are refused (never delivered).
+    package static let requestsMax = 10_000_000
     /// Operations one run's history may hold.
     package static let historyOperationsMax = 1_000_000
 }

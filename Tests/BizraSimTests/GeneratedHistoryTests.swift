@@ -89,6 +89,7 @@ import Testing
             {"process": 0, "type": "invoke", "f": "cas", "key": 2, "value": [1, 2], "extra": "x"}
             {"process":0,"type":"ok","f":"cas","key":2,"value":[1,2]}
 
+            {"process":"nemesis","type":"info","f":"start-partition","value":"majority"}
             {"process":1,"type":"invoke","f":"read","value":null}
             """
         let history = try History(jsonLines: text)

@@ -149,6 +149,25 @@ import Testing
         #expect(sim.nodes[1]!.received.count == 1)
     }
 
+    /// Invariants learn which node an event could have changed: the receiver of an input, every
+    /// node after a fault, none after a client event.
+    @Test func lastTouchedNamesTheNodeAnEventReached() {
+        var sim = probeSimulator(nodes: 3)
+        sim.schedule(fault: .clog(2, duration: 1), at: 300)
+        let seen = SeenTouches()
+        sim.invariants = [
+            SimInvariant(name: "record") { sim in
+                seen.append(sim.lastTouched)
+                return nil
+            }
+        ]
+        var workload = ScriptWorkload([(0, 0, .send(to: 1, value: 1))])
+        workload.start(&sim)
+        sim.run(until: 1_000, workload: &workload)
+        // wake (client), request at node 0, delivery at node 1, the clog fault.
+        #expect(seen.values == [.none, .node(0), .node(1), .all])
+    }
+
     @Test func repliesReachTheClient() {
         var sim = probeSimulator(nodes: 1)
         var workload = ScriptWorkload([(0, 0, .echo(5))])
@@ -157,4 +176,11 @@ import Testing
         #expect(workload.replies.map(\.value) == [5])
         #expect(workload.replies.first?.at == 20)
     }
+}
+
+/// Collects what an invariant saw (invariants are `@Sendable` closures; tests run one simulator
+/// per test, so a lock-free box is enough here).
+final class SeenTouches: @unchecked Sendable {
+    var values: [Simulator<ProbeNode>.Touched] = []
+    func append(_ value: Simulator<ProbeNode>.Touched) { values.append(value) }
 }

@@ -2,7 +2,8 @@
 /// `{"process":0,"type":"invoke","f":"cas","key":1,"value":[3,4],"time":1200}`.
 ///
 /// A hand-written encoder and reader for exactly this shape keep the module free of Foundation
-/// and the output byte-stable (fixed field order). Unknown fields are skipped.
+/// and the output byte-stable (fixed field order). Unknown fields are skipped, and so are events
+/// whose process is not an integer (Jepsen's `"process":"nemesis"` lines).
 extension History {
     /// The history as JSON lines, one event per line.
     package func jsonLines() -> String {
@@ -26,7 +27,7 @@ extension History {
             if line.allSatisfy({ $0 == " " || $0 == "\r" || $0 == "\t" }) { continue }
             do {
                 var reader = FlatJSONReader(Array(line.utf8))
-                append(try reader.readEvent())
+                if let event = try reader.readEvent() { append(event) }
             } catch {
                 throw HistoryError(line: lineNumber, reason: error.reason)
             }
@@ -43,9 +44,12 @@ struct FlatJSONReader {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    mutating func readEvent() throws(Failure) -> History.Event {
+    /// The event on this line, or nil for a nemesis (non-integer process) event.
+    mutating func readEvent() throws(Failure) -> History.Event? {
         var event = History.Event(process: -1, type: .invoke, f: "")
         var sawType = false
+        var nemesis = false
+        var stringValue = false
         try expect(UInt8(ascii: "{"))
         while true {
             skipSpace()
@@ -53,7 +57,14 @@ struct FlatJSONReader {
             let name = try readString()
             try expect(UInt8(ascii: ":"))
             switch name {
-            case "process": event.process = Int(try readInt())
+            case "process":
+                skipSpace()
+                if peek() == UInt8(ascii: "\"") {
+                    _ = try readString()
+                    nemesis = true
+                } else {
+                    event.process = Int(try readInt())
+                }
             case "type":
                 let raw = try readString()
                 guard let type = History.EventType(rawValue: raw) else { throw Failure(reason: "unknown type \(raw)") }
@@ -61,13 +72,22 @@ struct FlatJSONReader {
                 sawType = true
             case "f": event.f = try readString()
             case "key": event.key = Int(try readInt())
-            case "value": event.value = try readValue()
+            case "value":
+                skipSpace()
+                if peek() == UInt8(ascii: "\"") {
+                    _ = try readString()
+                    stringValue = true
+                } else {
+                    event.value = try readValue()
+                }
             case "time": event.time = try readInt()
             default: try skipValue()
             }
             skipSpace()
             if peek() == UInt8(ascii: ",") { position += 1 }
         }
+        if nemesis { return nil }
+        if stringValue { throw Failure(reason: "string values are not supported; use integers") }
         guard event.process >= 0, sawType, !event.f.isEmpty else {
             throw Failure(reason: "an event needs process, type and f")
         }
