@@ -39,6 +39,9 @@ package enum NodeAction<Message, Response, Record> {
     case persist(record: Record, token: UInt64)
     /// Answer client request `request`.
     case reply(request: RequestID, response: Response)
+    /// A named event worth covering happened ("leader elected during a partition"); the simulator
+    /// counts it in `SimCoverage`, a production shell ignores it. Emitted by simulation adapters.
+    case sometimes(String)
 }
 
 /// The host-side view a node gets while handling one input: its id, its local clock, its RNG and
@@ -67,6 +70,11 @@ package struct NodeContext<Message, Response, Record> {
     @inline(__always)
     package mutating func persist(_ record: Record, token: UInt64) {
         actions.append(.persist(record: record, token: token))
+    }
+
+    /// Counts `name` in the run's coverage (see `NodeAction.sometimes`).
+    package mutating func sometimes(_ name: String) {
+        actions.append(.sometimes(name))
     }
 
     @inline(__always)

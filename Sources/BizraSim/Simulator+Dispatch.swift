@@ -112,6 +112,7 @@ extension Simulator {
             case .send(let to, let message): send(message, from: id, to: to)
             case .setTimer(let timer, let after): setTimer(node: id, timer: timer, after: after)
             case .persist(let record, let token): startWrite(record, token: token, node: id)
+            case .sometimes(let name): coverage.hit(name)
             case .reply(let request, let response):
                 let delay = clientRNG.uniform(settings.clientLatency)
                 schedule(.reply(client: requestClients[request], id: request, response: response), at: now + delay)

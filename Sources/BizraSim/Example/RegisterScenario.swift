@@ -27,6 +27,7 @@ package struct RegisterScenario: SimScenario {
     package static let requiredCoverage = [
         "fault.crash", "fault.crashLostUnsyncedWrites", "fault.tornWrite", "fault.partition", "fault.pause",
         "fault.clog", "register.indeterminate", "register.casSwapped", "register.writeAckedDuringPartition",
+        "register.leaderRebootedWithLog", "register.recoveredFromTornWrite",
     ]
 
     /// `@inline(never)` keeps this non-generic entry point a call into this module, where the

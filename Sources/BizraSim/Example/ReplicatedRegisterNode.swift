@@ -41,7 +41,9 @@ package struct ReplicatedRegisterNode: SimulatedNode {
         commitIndex = 0
         tentative = committed
         matchIndex = Array(repeating: 0, count: clusterSize)
+        if recovered.tornTailDropped { context.sometimes("register.recoveredFromTornWrite") }
         if isLeader {
+            if !log.isEmpty { context.sometimes("register.leaderRebootedWithLog") }
             for entry in log where entry.key >= 0 { committed[Int(entry.key)] = entry.value }
             commitIndex = log.count
             tentative = committed
