@@ -7,6 +7,7 @@
 /// a payload is written once and taken once. Free slots are reused, so the slab stays as large
 /// as the most events ever pending. Ordering is by (time, sequence), sequence unique.
 struct EventQueue<Payload> {
+    /// What the heap orders: 24 trivially copyable bytes pointing at a payload slot.
     struct Key {
         var time: SimTime
         var sequence: UInt64

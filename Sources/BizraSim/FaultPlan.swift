@@ -2,6 +2,7 @@
 /// are enabled and how hard they hit, then a nemesis schedule of faults over the active period.
 /// Seeds that leave most faults off test deep paths that a busy mix would never reach.
 package struct FaultPlan: Equatable, Sendable, CustomStringConvertible {
+    /// Which fault kinds this seed enabled.
     package struct Mix: Equatable, Sendable {
         package var crashes = false
         package var pauses = false

@@ -45,6 +45,7 @@ package enum FaultAction: Equatable, Sendable, CustomStringConvertible {
 /// sequence): the sequence increases with every scheduling, so events at the same instant run in
 /// the order scheduled and the order never depends on anything but the seed.
 package struct SimEvent<Message, Request, Response> {
+    /// What happens: an input for a node, a client event, or a fault.
     package enum Kind {
         case deliver(from: Int32, to: Int32, message: Message)
         case timer(node: Int32, timer: Int32)

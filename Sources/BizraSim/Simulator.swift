@@ -32,6 +32,7 @@ package struct Simulator<Node: SimulatedNode> {
     /// a fault, none after a client event.
     package internal(set) var lastTouched = Touched.none
 
+    /// The nodes an event reached (see `lastTouched`).
     package enum Touched: Equatable, Sendable {
         case none
         case node(NodeID)

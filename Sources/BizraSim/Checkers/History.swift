@@ -7,10 +7,12 @@
 /// the client then continues as a new process). See Kingsbury, "Jepsen: Knossos" and
 /// jepsen.history. Values are integers, a pair (CAS `[expected, new]`) or a list (set reads).
 package struct History: Equatable, Sendable {
+    /// Jepsen's event types (see the type's documentation).
     package enum EventType: String, Equatable, Sendable {
         case invoke, ok, fail, info
     }
 
+    /// An operation's argument or result: nothing (JSON null), an integer, a pair or a list.
     package enum Value: Hashable, Sendable, CustomStringConvertible {
         case none
         case int(Int64)

@@ -37,6 +37,7 @@ extension History {
 
 /// Reads one flat JSON object whose values are integers, strings, null or integer arrays.
 struct FlatJSONReader {
+    /// Why a line could not be read.
     struct Failure: Error { var reason: String }
 
     let bytes: [UInt8]

@@ -91,6 +91,7 @@ package struct LinearizabilityChecker<Model: LinearizabilityModel> {
     }
 }
 
+/// Function names as they appear in histories (`f`).
 extension ModelOperation.Function {
     init?(rawValue name: String) {
         switch name {

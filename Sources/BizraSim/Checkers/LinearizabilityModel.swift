@@ -1,6 +1,7 @@
 /// One operation as a sequential model sees it: what was asked, and what was answered (nil when
 /// the operation is indeterminate and its answer unknown).
 package struct ModelOperation: Equatable, Sendable {
+    /// The operations the models know.
     package enum Function: UInt8, Sendable {
         case read, write, cas, acquire, release
     }
@@ -85,6 +86,7 @@ package struct CASRegisterModel: LinearizabilityModel {
 /// that observable — the harness records the expiry as a `release` by the holder (as `info` if the
 /// moment is not known), so the checker can place it.
 package struct FencedLockModel: LinearizabilityModel {
+    /// Who holds the lock and the last token handed out.
     package struct State: Hashable, Sendable {
         /// The process holding the lock, or -1.
         package var holder: Int

@@ -4,6 +4,7 @@
 /// on a doubly-linked list whose head is the sentinel `2·count`; linearizing an operation lifts
 /// both its entries out of the list, backtracking puts them back (Knuth's dancing links).
 struct LinearizabilitySearch<Model: LinearizabilityModel> {
+    /// A memo entry: which operations are linearized, and the model state they lead to.
     struct CacheKey: Hashable {
         var linearized: [UInt64]
         var state: Model.State

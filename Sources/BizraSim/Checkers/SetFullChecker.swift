@@ -7,6 +7,7 @@
 /// after it was known is *lost* (invalid). Elements read but never added are *unexpected*
 /// (invalid). Elements never followed by a read are *unread* (neither).
 package struct SetFullChecker {
+    /// Elements by outcome, each list sorted; only `lost` and `unexpected` make it invalid.
     package struct Report: Equatable, Sendable {
         package var lost: [Int64] = []
         package var unexpected: [Int64] = []
@@ -61,6 +62,7 @@ package struct SetFullChecker {
     }
 }
 
+/// Set reads hold lists; the parser reads a two-element list as a pair, so read both.
 extension History.Value {
     /// The integers this value holds: one, two (a pair) or a list.
     package var elements: [Int64] {

@@ -10,15 +10,18 @@
 /// `Bug.ackBeforePersist` acknowledges before the write is durable, so a crash right after can
 /// lose an acknowledged element for good.
 package enum GossipSet {
+    /// Node → node: the sender's whole durable set, sorted.
     package enum Message: Equatable, Sendable {
         case state([Int64])
     }
 
+    /// Client → node.
     package enum Request: Equatable, Sendable {
         case add(Int64)
         case read
     }
 
+    /// Node → client.
     package enum Response: Equatable, Sendable {
         case added
         case elements([Int64])
@@ -26,11 +29,13 @@ package enum GossipSet {
         case full
     }
 
+    /// Bugs a test can inject to see the simulator find them.
     package enum Bug: String, CaseIterable, Sendable {
         case none
         case ackBeforePersist = "ack-before-persist"
     }
 
+    /// Settings shared by every node of a run.
     package struct Config: Sendable {
         package var bug = Bug.none
         /// Local µs between gossip rounds.

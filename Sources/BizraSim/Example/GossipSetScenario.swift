@@ -4,6 +4,7 @@
 package struct GossipSetWorkload: SimWorkload {
     package typealias Node = GossipSetNode
 
+    /// One client: its Jepsen process number, the request it waits on and the node it asked.
     struct Client {
         var process: Int
         var outstanding: RequestID?
@@ -103,6 +104,7 @@ package struct GossipSetWorkload: SimWorkload {
     }
 }
 
+/// How gossip-set requests appear in a history.
 extension GossipSet.Request {
     var name: String { self == .read ? "read" : "add" }
 }

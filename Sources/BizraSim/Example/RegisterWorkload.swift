@@ -10,6 +10,7 @@ package struct RegisterWorkload: SimWorkload {
     package typealias Node = ReplicatedRegisterNode
     typealias Request = ReplicatedRegister.Request
 
+    /// One client: its Jepsen process number and the request it waits on.
     struct Client {
         var process: Int
         var outstanding: RequestID?
@@ -153,6 +154,7 @@ package struct RegisterWorkload: SimWorkload {
     }
 }
 
+/// How register requests appear in a history.
 extension ReplicatedRegister.Request {
     var functionName: String {
         switch self {

@@ -24,6 +24,7 @@ package enum ReplicatedRegister {
         package var description: String { key < 0 ? "noop" : "k\(key)=\(value)" }
     }
 
+    /// Node → node messages.
     package enum Message: Equatable, Sendable {
         /// Leader → backup: entries starting at log index `first` (1-based), and the commit index.
         case append(first: Int, entries: [Entry], commit: Int)
@@ -31,12 +32,14 @@ package enum ReplicatedRegister {
         case ack(durable: Int)
     }
 
+    /// Client → node requests; keys are `0..<Config.keyCount`, values start at 0.
     package enum Request: Equatable, Sendable {
         case read(key: Int)
         case write(key: Int, value: Int64)
         case cas(key: Int, expected: Int64, new: Int64)
     }
 
+    /// Node → client answers.
     package enum Response: Equatable, Sendable {
         case value(Int64)
         case written
@@ -60,6 +63,7 @@ package enum ReplicatedRegister {
         case sendBeforePersist = "send-before-persist"
     }
 
+    /// Settings shared by every node of a run.
     package struct Config: Sendable {
         package var keyCount = 3
         package var bug = Bug.none
