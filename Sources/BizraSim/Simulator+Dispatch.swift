@@ -45,10 +45,12 @@ extension Simulator {
     private mutating func deliver(_ event: Event, from: NodeID, to: NodeID, message: Node.Message) {
         if network.isBlocked(from: from, to: to) {
             stats.messagesBlockedByPartition += 1
+            if trace.recording { trace.append("\(now) blocked \(from)->\(to) \(message)") }
             return
         }
         guard nodes[to] != nil else {
             stats.messagesToDownNodes += 1
+            if trace.recording { trace.append("\(now) to-down-node \(from)->\(to) \(message)") }
             return
         }
         if deferIfPaused(event, node: to) { return }
@@ -127,10 +129,14 @@ extension Simulator {
         let link = network.link(from: from, to: to)
         if networkRNG.chance(perMillion: link.lossPerMillion) {
             stats.messagesLost += 1
+            if trace.recording { trace.append("\(now) lost \(from)->\(to) \(message)") }
             return
         }
         let copies = networkRNG.chance(perMillion: link.duplicatePerMillion) ? 2 : 1
-        if copies == 2 { stats.messagesDuplicated += 1 }
+        if copies == 2 {
+            stats.messagesDuplicated += 1
+            if trace.recording { trace.append("\(now) duplicated \(from)->\(to) \(message)") }
+        }
         for _ in 0..<copies {
             var delay = networkRNG.uniform(link.delayMin...link.delayMax)
             if networkRNG.chance(perMillion: link.reorderPerMillion) {

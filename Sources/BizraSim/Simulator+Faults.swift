@@ -65,6 +65,11 @@ extension Simulator {
             tear = faultRNG.chance(perMillion: settings.tornWritePerMillion)
         }
         lastCrashTore[node] = disks[node].crash(keep: keep, tearLast: tear).tornTailDropped
+        if trace.recording {
+            trace.append(
+                "\(now) crashed n\(node): \(keep) of \(unsynced) unsynced writes reached disk, torn \(tear && keep > 0)"
+            )
+        }
         stats.crashes += 1
         coverage.hit("fault.crash")
         if unsynced > keep || (tear && keep > 0) {
