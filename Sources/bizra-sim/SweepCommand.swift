@@ -42,6 +42,7 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
             + " unknown \(sweep.unknown) events \(sweep.events) wall \(format(wall))s"
             + " (\(format(Double(sweep.events) / max(wall, 1e-9) / 1e6)) M events/s)"
             + " coverage-missing [\(missing.joined(separator: ","))]")
+    print("coverage: " + sweep.coverage.sorted.map { "\($0.name)=\($0.count)" }.joined(separator: " "))
     if expectFailure {
         print(foundFailure ? "expected failure found: the simulator catches \(bug)" : "")
         if !foundFailure { printError("no seed found the injected bug \(bug)") }

@@ -105,4 +105,25 @@ import Testing
             #expect(error.line == 2)
         }
     }
+
+    /// Malformed input is rejected with a line number, never a crash: random mutations of valid
+    /// lines (bytes flipped, cut, duplicated) either parse or throw.
+    @Test func mangledJSONLinesNeverCrashTheReader() {
+        let valid = Array(generate(seed: 1, (3, 20, 2), info: 100_000).jsonLines().utf8)
+        var rng = SimRNG(seed: 99)
+        var rejected = 0
+        for _ in 0..<2_000 {
+            var bytes = valid
+            for _ in 0..<(1 + rng.below(4)) {
+                let at = rng.below(bytes.count)
+                switch rng.below(3) {
+                case 0: bytes[at] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: bytes.removeSubrange(at..<min(bytes.count, at + rng.below(8) + 1))
+                default: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + 5)], at: at)
+                }
+            }
+            do { _ = try History(jsonLines: String(decoding: bytes, as: UTF8.self)) } catch { rejected += 1 }
+        }
+        #expect(rejected > 100)
+    }
 }

@@ -168,6 +168,23 @@ import Testing
         #expect(seen.values == [.none, .node(0), .node(1), .all])
     }
 
+    /// One subsystem drawing more random numbers must not move another's draws: extra client
+    /// draws leave every network delay where it was.
+    @Test func extraDrawsInOneSubsystemDoNotPerturbAnother() {
+        func deliveryTimes(extraClientDraws: Int) -> [SimTime] {
+            var sim = probeSimulator(nodes: 2, seed: 77)
+            var links = sim.network.defaultLink
+            links.delayMax = 5_000
+            sim.network.defaultLink = links
+            for _ in 0..<extraClientDraws { _ = sim.clientRNG.next() }
+            var workload = ScriptWorkload((0..<20).map { (SimTime($0) * 10, 0, .send(to: 1, value: $0)) })
+            workload.start(&sim)
+            sim.run(until: 100_000, workload: &workload)
+            return sim.nodes[1]!.received.sorted { $0.value < $1.value }.map(\.localTime)
+        }
+        #expect(deliveryTimes(extraClientDraws: 0) == deliveryTimes(extraClientDraws: 1_000))
+    }
+
     @Test func repliesReachTheClient() {
         var sim = probeSimulator(nodes: 1)
         var workload = ScriptWorkload([(0, 0, .echo(5))])
