@@ -66,6 +66,12 @@ package struct FaultPlan: Equatable, Sendable, CustomStringConvertible {
         return plan
     }
 
+    /// The schedule entries at `indices` (all of them when nil), in schedule order.
+    package func selecting(_ indices: [Int]?) -> [(time: SimTime, fault: FaultAction)] {
+        guard let indices else { return schedule }
+        return indices.sorted().filter { schedule.indices.contains($0) }.map { schedule[$0] }
+    }
+
     /// Faults one plan may schedule (bounded so one seed cannot flood the event heap).
     package static let scheduledFaultsMax = 512
 

@@ -10,6 +10,8 @@ package protocol SimScenario: Sendable {
     var clusterSizes: ClosedRange<Int> { get set }
     /// Virtual µs of clients and faults before everything heals.
     var activeDuration: SimTime { get set }
+    /// Apply only these entries of each seed's fault schedule (for shrinking); nil applies all.
+    var faultSubset: [Int]? { get set }
     func run(seed: UInt64) -> SeedResult
 }
 
@@ -67,5 +69,46 @@ package struct SwarmSweep: Sendable {
             onResult(result)
         }
         return sweep
+    }
+}
+
+/// Shrinking a failing seed: drops fault-schedule entries while the run still fails the same
+/// check, so the replay shows only the faults that matter (the complement-removal half of
+/// Zeller & Hildebrandt's ddmin, TSE 2002: chunks, then smaller chunks, down to single entries). Dropping a fault shifts
+/// the fault RNG's later draws, so the shrunk run may fail differently in detail; it is kept
+/// only if it fails the same check. The result replays with `faultSubset`.
+package enum FaultShrinker {
+    /// The smallest subset found, or nil if `seed` does not fail. At most `runsMax` runs.
+    package static func shrink(_ scenario: some SimScenario, seed: UInt64, runsMax: Int = 500) -> [Int]? {
+        var candidate = scenario
+        candidate.faultSubset = nil
+        let original = candidate.run(seed: seed)
+        guard let failure = original.failure else { return nil }
+        var kept = Array(0..<original.faultCount)
+        var runs = 1
+        func stillFails(_ subset: [Int]) -> Bool {
+            runs += 1
+            candidate.faultSubset = subset
+            return candidate.run(seed: seed).failure?.check == failure.check
+        }
+        // ddmin-style: drop chunks (halves, quarters, …), then single entries until none can go.
+        var chunks = 2
+        while kept.count > 1 && runs < runsMax {
+            let size = (kept.count + chunks - 1) / chunks
+            let starts = Array(stride(from: 0, to: kept.count, by: size))
+            let removable = starts.first { start in
+                runs < runsMax && stillFails(Array(kept[..<start] + kept[min(kept.count, start + size)...]))
+            }
+            if let start = removable {
+                kept.removeSubrange(start..<min(kept.count, start + size))
+                chunks = max(chunks - 1, 2)
+            } else if size == 1 {
+                break
+            } else {
+                chunks = min(chunks * 2, kept.count)
+            }
+        }
+        if kept.count == 1 && stillFails([]) { kept = [] }
+        return kept
     }
 }

@@ -70,13 +70,17 @@ struct CommandLineOptions {
             scenario.clusterSizes = low...high
         }
         if let active = values["active-ms"].flatMap({ Int64($0) }) { scenario.activeDuration = active * 1_000 }
+        if let faults = values["faults"] {
+            scenario.faultSubset = faults == "none" ? [] : faults.split(separator: ",").compactMap { Int($0) }
+        }
         return scenario
     }
 
     /// The options that select a scenario, as they must be repeated to replay one of its seeds.
     var scenarioFlags: String {
-        ["scenario", "bug", "nodes", "active-ms"].compactMap { name in values[name].map { " --\(name) \($0)" } }
-            .joined()
+        ["scenario", "bug", "nodes", "active-ms", "faults"].compactMap { name in values[name].map { " --\(name) \($0)" }
+        }
+        .joined()
     }
 
     private func unknownBug(_ name: String, _ known: [String]) -> (any SimScenario)? {

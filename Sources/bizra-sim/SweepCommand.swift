@@ -32,6 +32,7 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
                 "\(expectFailure ? "FOUND (expected) seed" : "FAIL seed") \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)"
             )
             print("  replay: bizra-sim replay\(flags) --seed \(result.seed) --trace")
+            print("  shrink: bizra-sim shrink\(flags) --seed \(result.seed)")
         })
     let wall = seconds(since: start)
     // Coverage is required of a real sweep, not of a bug self-test or a short `--skip-coverage` run.
@@ -99,4 +100,41 @@ func readFile(_ path: String) -> String? {
         bytes += buffer[0..<count]
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+/// `bizra-sim shrink --seed S`: drops fault-schedule entries while the seed still fails the
+/// same check, then prints the replay command for the smallest schedule found.
+func shrinkSeed(_ options: CommandLineOptions) -> Int32 {
+    guard let scenario = options.scenario() else { return 2 }
+    guard let seedText = options.values["seed"], let seed = UInt64(seedText) else {
+        printError("shrink needs --seed N")
+        return 2
+    }
+    guard let kept = FaultShrinker.shrink(scenario, seed: seed) else {
+        printError("seed \(seed) passes; nothing to shrink")
+        return 1
+    }
+    var shrunk = scenario
+    shrunk.faultSubset = kept
+    let result = shrunk.run(seed: seed)
+    let faults = kept.isEmpty ? "none" : kept.map(String.init).joined(separator: ",")
+    let flags = options.scenarioFlags.replacingFaults(with: faults)
+    print(
+        "seed \(seed): \(kept.count) of \(result.faultCount) scheduled faults still fail: \(result.failure.map { "\($0)" } ?? "")"
+    )
+    print("  replay: bizra-sim replay\(flags) --seed \(seed) --trace")
+    return 0
+}
+
+extension String {
+    /// Scenario flags with `--faults` set to `faults` (added or replaced).
+    func replacingFaults(with faults: String) -> String {
+        var words = split(separator: " ").map(String.init)
+        if let index = words.firstIndex(of: "--faults"), index + 1 < words.count {
+            words[index + 1] = faults
+        } else {
+            words += ["--faults", faults]
+        }
+        return " " + words.joined(separator: " ")
+    }
 }

@@ -58,6 +58,24 @@ import Testing
         #expect(RegisterScenario().run(seed: failing.seed).passed, "the correct protocol passes the same seed")
     }
 
+    @Test func shrinkingKeepsTheFailureWithFewerFaults() {
+        var scenario = RegisterScenario()
+        scenario.bug = .sendBeforePersist
+        let original = scenario.run(seed: 5)
+        guard let failure = original.failure else {
+            Issue.record("seed 5 should fail with send-before-persist")
+            return
+        }
+        guard let kept = FaultShrinker.shrink(scenario, seed: 5) else {
+            Issue.record("shrinking found nothing to shrink")
+            return
+        }
+        #expect(kept.count < original.faultCount / 4)
+        scenario.faultSubset = kept
+        #expect(scenario.run(seed: 5).failure?.check == failure.check)
+        #expect(FaultShrinker.shrink(RegisterScenario(), seed: 5) == nil, "a passing seed has nothing to shrink")
+    }
+
     /// The "sometimes" oracle: a sweep must exercise every fault it claims to test.
     @Test func sweepReachesRequiredCoverage() {
         let sweep = SwarmSweep.run(RegisterScenario(), firstSeed: 1, count: 120)

@@ -120,6 +120,8 @@ package struct GossipSetScenario: SimScenario {
     package var quietDuration: SimTime = 500_000
     package var livenessDeadline: SimTime = 1_000_000
     package var recordTrace = false
+    /// Apply only these entries of the seed's fault schedule (for shrinking); nil applies all.
+    package var faultSubset: [Int]?
 
     package init() {}
 
@@ -139,7 +141,7 @@ package struct GossipSetScenario: SimScenario {
         var config = GossipSet.Config()
         config.bug = bug
         var sim = Simulator<GossipSetNode>(settings: settings, nodeConfig: config)
-        for (time, fault) in plan.schedule { sim.schedule(fault: fault, at: time) }
+        for (time, fault) in plan.selecting(faultSubset) { sim.schedule(fault: fault, at: time) }
         sim.schedule(fault: .healAll, at: activeDuration)
         var workload = GossipSetWorkload(clientCount: clientCount, stopAt: activeDuration)
         workload.start(&sim)
@@ -148,7 +150,8 @@ package struct GossipSetScenario: SimScenario {
         sim.run(until: sim.now + livenessDeadline, workload: &workload)
         let verdict = finalChecks(&sim, workload)
         return SeedResult(
-            seed: seed, clusterSize: clusterSize, plan: plan.description, failure: sim.failure, verdict: verdict,
+            seed: seed, clusterSize: clusterSize, plan: plan.description, faultCount: plan.schedule.count,
+            failure: sim.failure, verdict: verdict,
             stats: sim.stats, coverage: sim.coverage, traceHash: sim.trace.hash,
             trace: recordTrace ? sim.trace.text : "", history: workload.history)
     }

@@ -14,6 +14,8 @@ package struct RegisterScenario: SimScenario {
     package var quietDuration: SimTime = 500_000
     package var livenessDeadline: SimTime = 1_000_000
     package var recordTrace = false
+    /// Apply only these entries of the seed's fault schedule (for shrinking); nil applies all.
+    package var faultSubset: [Int]?
     /// Linearizability search steps per seed before the verdict is `unknown`.
     package var checkerStepsMax = 20_000_000
 
@@ -45,7 +47,7 @@ package struct RegisterScenario: SimScenario {
         config.bug = bug
         var sim = Simulator<ReplicatedRegisterNode>(settings: settings, nodeConfig: config)
         sim.invariants = [RegisterScenario.backupLogWithinLeaderLog]
-        for (time, fault) in plan.schedule { sim.schedule(fault: fault, at: time) }
+        for (time, fault) in plan.selecting(faultSubset) { sim.schedule(fault: fault, at: time) }
         sim.schedule(fault: .healAll, at: activeDuration)
         var workload = RegisterWorkload(clientCount: clientCount, keyCount: keyCount, stopAt: activeDuration)
         workload.start(&sim)
@@ -56,7 +58,8 @@ package struct RegisterScenario: SimScenario {
         }
         let verdict = finalChecks(&sim, workload)
         return SeedResult(
-            seed: seed, clusterSize: clusterSize, plan: plan.description, failure: sim.failure, verdict: verdict,
+            seed: seed, clusterSize: clusterSize, plan: plan.description, faultCount: plan.schedule.count,
+            failure: sim.failure, verdict: verdict,
             stats: sim.stats, coverage: sim.coverage, traceHash: sim.trace.hash,
             trace: recordTrace ? sim.trace.text : "", history: workload.history)
     }
@@ -141,6 +144,8 @@ package struct SeedResult: Sendable {
     package var seed: UInt64
     package var clusterSize: Int
     package var plan: String
+    /// Entries in the seed's fault schedule (before any `faultSubset`).
+    package var faultCount: Int
     package var failure: SimFailure?
     /// The history check's verdict (nil when the run failed before it).
     package var verdict: CheckVerdict?
