@@ -42,6 +42,8 @@ package enum GossipSet {
         package var gossipInterval: SimTime = 10_000
         /// Elements one set may hold; adds beyond it are refused with `full`.
         package var elementsMax = 100_000
+        /// Adds waiting for their write at one node; beyond it adds are refused with `full`.
+        package var waitingMax = 1_024
         package init() {}
     }
 }
@@ -101,7 +103,8 @@ package struct GossipSetNode: SimulatedNode {
         case .read:
             context.reply(.elements(elements), to: requestID)
         case .add(let element):
-            guard elements.count + pending.count < config.elementsMax else {
+            // Refuse before starting a write: `full` promises the add had no effect.
+            guard elements.count + pending.count < config.elementsMax, waiting.count < config.waitingMax else {
                 return context.reply(.full, to: requestID)
             }
             // Already held (say, by gossip) but maybe not yet durable: wait for every write so far.

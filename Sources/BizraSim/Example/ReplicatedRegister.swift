@@ -73,6 +73,8 @@ package enum ReplicatedRegister {
         package var appendBatchMax = 64
         /// Writes waiting for commit at the leader; beyond it requests are refused with `busy`.
         package var pendingRepliesMax = 1_024
+        /// Log entries the leader accepts (there is no compaction); beyond it writes get `busy`.
+        package var logEntriesMax = 500_000
         package init() {}
     }
 }

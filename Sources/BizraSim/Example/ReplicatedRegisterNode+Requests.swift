@@ -8,7 +8,7 @@ extension ReplicatedRegisterNode {
             return
         }
         guard isLeader else { return context.reply(.notLeader, to: requestID) }
-        guard waiting.count - waitingHead < config.pendingRepliesMax else {
+        guard waiting.count - waitingHead < config.pendingRepliesMax, log.count < config.logEntriesMax else {
             return context.reply(.busy, to: requestID)
         }
         let entry: Entry
