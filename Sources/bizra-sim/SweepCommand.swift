@@ -14,8 +14,12 @@ import BizraSim
 func runSweep(_ options: CommandLineOptions) -> Int32 {
     guard let scenario = options.scenario() else { return 2 }
     let seeds = options.int("seeds", default: 1_000)
+    guard seeds >= 0, options.values["first-seed"].map({ UInt64($0) != nil }) ?? true else {
+        printError("--seeds wants a count ≥ 0 and --first-seed an unsigned 64-bit integer")
+        return 2
+    }
     let minimum = options.int("min-seeds", default: seeds)
-    let firstSeed = UInt64(options.int("first-seed", default: 1))
+    let firstSeed = options.values["first-seed"].flatMap { UInt64($0) } ?? 1
     let budget = options.double("budget-seconds", default: 300)
     let bug = options.values["bug"] ?? "none"
     let flags = options.scenarioFlags
