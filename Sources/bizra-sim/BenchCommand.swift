@@ -1,6 +1,6 @@
 import BizraSim
 
-/// `bizra-sim bench`: the figures docs/BENCHMARKS-sim.md records. Run from a release build.
+/// `bizra-sim bench`: the figures docs/BENCHMARKS.md records (simulator section). Run from a release build.
 ///
 /// 1. Simulator throughput: events per second of the example register protocol, 5 nodes, no
 ///    faults and no invariants (the raw loop), then with the swarm's faults and the invariant.
