@@ -5,7 +5,14 @@ import Glibc
 /// status handling we need for restart decisions).
 enum ProcessSpawner {
     /// Starts `path` with `arguments`, standard output and error appended to `logPath`.
+    /// The child gets a process group of its own, so that a Ctrl-C at the terminal reaches only
+    /// the supervisor, which then stops its children in reverse start order.
     static func spawn(path: String, arguments: [String], logPath: String) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -15,7 +22,7 @@ enum ProcessSpawner {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard rc == 0 else {
             throw CLIError("cannot start \(path): \(String(cString: strerror(rc)))")
         }

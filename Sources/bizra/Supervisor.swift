@@ -138,7 +138,7 @@ final class Supervisor {
             guard let index = children.firstIndex(where: { $0.pid == exit.pid }) else { continue }
             children[index].lastExit = exit.description
             children[index].pid = 0
-            if children[index].state == .draining || shuttingDown {
+            if children[index].state == .draining || shuttingDown || stopRequested.load(ordering: .acquiring) {
                 children[index].state = .stopped
             } else {
                 children[index].restarts += 1
