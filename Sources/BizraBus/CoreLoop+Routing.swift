@@ -12,7 +12,7 @@ extension CoreLoop {
             return
         }
         guard let verified = verify(parts[parts.count - 1]) else { return }
-        let sender = verified.frame.sender
+        let sender = verified.parsed.sender
         if relayed {
             // Only the registered link may relay frames from other nodes, and never local ones.
             guard let link = registry.link, registry.routingID(link) == routingID, sender.node != node else {
@@ -31,7 +31,7 @@ extension CoreLoop {
             return
         }
         guard let verified = verify(parts[1]) else { return }
-        guard case .topic(let topic, _) = verified.frame.destination, Array(topic.utf8) == parts[0] else {
+        guard case .topic(let topic, _) = verified.parsed.destination, Array(topic.utf8) == parts[0] else {
             core.counters.dropped(.wrongSocket)
             return
         }
@@ -39,36 +39,37 @@ extension CoreLoop {
     }
 
     private func route(_ verified: FrameVerifier.Verified, relayed: Bool) {
-        let frame = verified.frame
-        switch frame.destination {
+        switch verified.parsed.destination {
         case .topic(let topic, let scope):
             deliverTopic(topic, bytes: verified.parsed.bytes)
-            if scope == .cluster && !relayed { handToLink(verified.parsed.bytes, frame: frame, target: "the cluster") }
+            if scope == .cluster && !relayed {
+                handToLink(verified.parsed.bytes, verified: verified, target: "the cluster")
+            }
         case .instance(let target):
             if target.node == node && target.component == Principal.coreComponent {
-                handleControl(frame)
+                handleControl(verified.frame)
             } else if let id = registry.routingID(target) {
                 if sendDirected(id, verified.parsed.bytes) == .unreachable {
                     registry.remove(target)
-                    fail(frame, .noInstance, "\(target) is gone")
+                    fail(verified, .noInstance, "\(target) is gone")
                 }
             } else if target.node == node || target.node == Principal.clientNode {
                 core.counters.dropped(.noDestination)
-                fail(frame, .noInstance, "no instance \(target) on node \(node)")
+                fail(verified, .noInstance, "no instance \(target) on node \(node)")
             } else if !relayed {
-                handToLink(verified.parsed.bytes, frame: frame, target: target.node)
+                handToLink(verified.parsed.bytes, verified: verified, target: target.node)
             }
         case .service(let targetNode, let name):
             if targetNode == node || targetNode.isEmpty {
-                dispatch(verified.parsed.bytes, frame: frame, service: name)
+                dispatch(verified.parsed.bytes, verified: verified, service: name)
             } else if !relayed {
-                handToLink(verified.parsed.bytes, frame: frame, target: targetNode)
+                handToLink(verified.parsed.bytes, verified: verified, target: targetNode)
             }
         }
     }
 
     /// Sends a service frame to one live instance, trying the next when one proves gone.
-    private func dispatch(_ bytes: [UInt8], frame: Frame, service: String) {
+    private func dispatch(_ bytes: [UInt8], verified: FrameVerifier.Verified, service: String) {
         var tried: Set<Principal> = []
         while let pick = registry.pick(service: service, skip: tried) {
             tried.insert(pick)
@@ -85,17 +86,17 @@ extension CoreLoop {
             }
         }
         core.counters.dropped(.noDestination)
-        fail(frame, .noService, "no live instance of service \(service) on node \(node)")
+        fail(verified, .noService, "no live instance of service \(service) on node \(node)")
     }
 
-    private func handToLink(_ bytes: [UInt8], frame: Frame, target: String) {
+    private func handToLink(_ bytes: [UInt8], verified: FrameVerifier.Verified, target: String) {
         if let link = registry.link, let id = registry.routingID(link),
             sendDirected(id, Self.relayMarker, bytes) == .sent
         {
             return
         }
         core.counters.dropped(.noRoute)
-        fail(frame, .noRoute, "no route to \(target): no link service on node \(node)")
+        fail(verified, .noRoute, "no route to \(target): no link service on node \(node)")
     }
 
     func deliverTopic(_ topic: String, bytes: [UInt8]) {
@@ -116,8 +117,9 @@ extension CoreLoop {
         return result
     }
 
-    /// Answers every request in `frame` with an error reply from this core.
-    func fail(_ frame: Frame, _ code: BusFailure.Code, _ reason: String) {
+    /// Answers every request in the frame with an error reply from this core.
+    func fail(_ verified: FrameVerifier.Verified, _ code: BusFailure.Code, _ reason: String) {
+        let frame = verified.frame
         let requests = frame.records.filter { $0.kind == .request }
         guard !requests.isEmpty else { return }
         let failure = BusFailure(code, reason).encoded()

@@ -121,7 +121,7 @@ final class CoreLoop {
         do {
             let verified = try verifyReloadingKeyring(bytes, now: now)
             core.counters.accepted(
-                envelopes: verified.frame.records.count, gap: verified.sequenceGap,
+                envelopes: verified.parsed.count, gap: verified.sequenceGap,
                 verifyNanos: Clocks.monotonicNanos() - started)
             return verified
         } catch {

@@ -170,16 +170,36 @@ public struct ParsedFrame: Sendable {
 
     /// Decodes the body into a `Frame`. Call only after the signature checked out.
     public func decodeBody(limits: FrameLimits) throws(FrameError) -> Frame {
-        var body = Array(bytes[bodyRange])
-        if let rawBodyLength {
-            guard let raw = body.withUnsafeBytes({ LZ4Block.decompress($0, originalBytes: rawBodyLength) }) else {
-                throw FrameError(.malformed, "LZ4 body does not decompress to \(rawBodyLength) bytes")
-            }
-            body = raw
-        }
-        var r = ByteReader(body)
         var records: [Frame.Record] = []
         records.reserveCapacity(count)
+        try walkBody { records.append($0()) }
+        return Frame(
+            sender: sender, epoch: epoch, firstSequence: firstSequence, timestampMicros: timestampMicros,
+            destination: destination, records: records, compressed: rawBodyLength != nil)
+    }
+
+    /// Checks the body's structure (every record's kind, type, length) without copying any
+    /// payload: what a core needs before it forwards a frame it does not itself consume.
+    public func validateBody() throws(FrameError) {
+        try walkBody { _ in }
+    }
+
+    /// Walks the body's records, handing `visit` a closure that materialises the current one.
+    private func walkBody(_ visit: (() -> Frame.Record) -> Void) throws(FrameError) {
+        var inflated: [UInt8] = []
+        var r: ByteReader
+        if let rawBodyLength {
+            let raw = bytes.withUnsafeBytes { all in
+                LZ4Block.decompress(UnsafeRawBufferPointer(rebasing: all[bodyRange]), originalBytes: rawBodyLength)
+            }
+            guard let raw else {
+                throw FrameError(.malformed, "LZ4 body does not decompress to \(rawBodyLength) bytes")
+            }
+            inflated = raw
+            r = ByteReader(inflated)
+        } else {
+            r = ByteReader(bytes, from: bodyRange.lowerBound, end: bodyRange.upperBound)
+        }
         for index in 0..<count {
             let rawKind = try r.u8()
             guard let kind = EnvelopeKind(rawValue: rawKind) else {
@@ -187,14 +207,11 @@ public struct ParsedFrame: Sendable {
             }
             let type = try r.str8()
             let correlation = try r.u64()
-            let payload = Array(try r.take(Int(try r.u32())))
-            records.append(Frame.Record(kind: kind, type: type, correlation: correlation, payload: payload))
+            let payload = try r.take(Int(try r.u32()))
+            visit { Frame.Record(kind: kind, type: type, correlation: correlation, payload: Array(payload)) }
         }
         guard r.remaining == 0 else {
             throw FrameError(.malformed, "\(r.remaining) trailing bytes after the last envelope")
         }
-        return Frame(
-            sender: sender, epoch: epoch, firstSequence: firstSequence, timestampMicros: timestampMicros,
-            destination: destination, records: records, compressed: rawBodyLength != nil)
     }
 }

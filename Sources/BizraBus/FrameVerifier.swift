@@ -26,8 +26,15 @@ public struct FrameVerifier: Sendable {
 
     /// A frame that passed every check, with how many sequence numbers its stream skipped.
     public struct Verified: Sendable {
-        public let frame: Frame
         public let parsed: ParsedFrame
+        /// The decoded frame. Decoding a validated body cannot fail; it is done on demand because
+        /// a core forwards most frames without reading their records.
+        public var frame: Frame {
+            do { return try parsed.decodeBody(limits: limits) } catch {
+                preconditionFailure("a validated frame body failed to decode: \(error)")
+            }
+        }
+        let limits: FrameLimits
         /// Sequence numbers skipped before this frame in its stream (lost upstream, or reordered).
         public let sequenceGap: UInt64
     }
@@ -50,12 +57,12 @@ public struct FrameVerifier: Sendable {
         {
             throw FrameError(.aclDenied, "\(parsed.sender.keyName) may not publish to \(topic)")
         }
-        let frame = try parsed.decodeBody(limits: limits)
+        try parsed.validateBody()
         switch replay.offer(parsed, nowMicros: nowMicros) {
         case nil: throw FrameError(.overloaded, "replay table holds \(FrameVerifier.maxSenders) live senders")
         case .replay(let why): throw FrameError(.replay, why)
         case .tooOld(let why): throw FrameError(.tooOld, why)
-        case .accept(let gap): return Verified(frame: frame, parsed: parsed, sequenceGap: gap)
+        case .accept(let gap): return Verified(parsed: parsed, limits: limits, sequenceGap: gap)
         }
     }
 }

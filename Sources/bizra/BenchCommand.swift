@@ -32,8 +32,9 @@ struct BusBench: AsyncParsableCommand {
             let s = try await bench.signedPubSub(count: messages, payloadBytes: payload)
             print(
                 String(
-                    format: "  run %d: raw proxied %.0f msg/s (%d delivered); signed bus %.0f msg/s (%d delivered)",
-                    run, r.rate, r.delivered, s.rate, s.delivered))
+                    format:
+                        "  run %d: raw proxied %.0f msg/s (%d delivered); signed bus %.0f msg/s (%d delivered, %.1f envelopes per signed frame)",
+                    run, r.rate, r.delivered, s.rate, s.delivered, s.envelopesPerFrame))
             raw.append(r.rate)
             signed.append(s.rate)
         }

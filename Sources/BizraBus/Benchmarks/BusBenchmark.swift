@@ -55,7 +55,10 @@ public final class BusBenchmark: Sendable {
 
     /// Publishes `count` envelopes of `payloadBytes` as fast as the SDK's queue accepts them and
     /// counts deliveries at a subscriber. Returns delivered envelopes per second and the count.
-    public func signedPubSub(count: Int, payloadBytes: Int) async throws -> (rate: Double, delivered: Int) {
+    public func signedPubSub(count: Int, payloadBytes: Int) async throws -> (
+        rate: Double, delivered: Int, envelopesPerFrame: Double
+    ) {
+        let before = core.status()
         let publisher = try client("publisher")
         let subscriber = try client("subscriber")
         defer {
@@ -95,7 +98,9 @@ public final class BusBenchmark: Sendable {
         }
         let (delivered, last) = await counter.value
         watchdog.cancel()
-        return (Double(delivered) / (Double(last - started) / 1e9), delivered)
+        let after = core.status()
+        let perFrame = Double(after.envelopesIn - before.envelopesIn) / Double(max(1, after.framesIn - before.framesIn))
+        return (Double(delivered) / (Double(last - started) / 1e9), delivered, perFrame)
     }
 
     enum PublishOutcome {
