@@ -10,16 +10,21 @@ struct OutboundQueue {
 
     private(set) var items: [Item] = []
     var pendingSubscriptions: [String] = []
+    /// Set by the IO thread as it exits; later pushes fail instead of waiting forever.
+    var closed = false
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
     var count: Int { items.count }
 
-    mutating func push(_ item: Item) -> Bool {
-        guard items.count < limit else { return false }
+    enum PushResult { case accepted, full, closed }
+
+    mutating func push(_ item: Item) -> PushResult {
+        if closed { return .closed }
+        guard items.count < limit else { return .full }
         items.append(item)
-        return true
+        return .accepted
     }
 
     mutating func takeAll() -> [Item] {
@@ -55,6 +60,7 @@ struct SharedState {
 /// The SDK's own metrics.
 struct ClientCounters: Sendable {
     let queueFull = Counter(label: "bizra_sdk_outbound_dropped_total", dimensions: [("reason", "queue_full")])
+    let socketFull = Counter(label: "bizra_sdk_outbound_dropped_total", dimensions: [("reason", "socket_full")])
     let deliveryDropped = Counter(label: "bizra_sdk_inbound_dropped_total", dimensions: [("reason", "consumer_full")])
     let framesSent = Counter(label: "bizra_sdk_frames_sent_total")
     let envelopesSent = Counter(label: "bizra_sdk_envelopes_sent_total")

@@ -58,6 +58,7 @@ public final class BusClient: Sendable {
     let outbound: Mutex<OutboundQueue>
     let state = Mutex(SharedState())
     let stopping = Atomic<Bool>(false)
+    let draining = Atomic<Bool>(false)
     let nextCorrelation = Atomic<UInt64>(1)
     let inflight = Atomic<Int>(0)
     let handled = Atomic<Int>(0)
@@ -122,6 +123,19 @@ public final class BusClient: Sendable {
         }
     }
 
+    /// Graceful drain before exit: asks the core to stop dispatching here, then waits (up to
+    /// `timeoutMillis`) for requests already being handled to finish and their replies to leave.
+    public func drain(timeoutMillis: Int = 5000) async {
+        guard options.registers else { return }
+        draining.store(true, ordering: .releasing)
+        wakeup.signal()
+        let deadline = Clocks.monotonicMicros() + Int64(timeoutMillis) * 1000
+        while inflight.load(ordering: .relaxed) > 0 && Clocks.monotonicMicros() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try? await Task.sleep(for: .milliseconds(50))  // let the last replies be written
+    }
+
     /// True once the core has acknowledged registration (or immediately for clients that do not register).
     public var isRegistered: Bool { state.withLock { $0.registered } }
 
@@ -149,8 +163,11 @@ public final class BusClient: Sendable {
         }
         guard !stopping.load(ordering: .relaxed) else { throw BusError(.closed, "the bus client is closed") }
         let item = OutboundQueue.Item(destination: destination, record: record, pending: pending)
-        let (accepted, wasEmpty) = outbound.withLock { q in (q.push(item), q.count == 1) }
-        guard accepted else {
+        let (result, wasEmpty) = outbound.withLock { q in (q.push(item), q.count == 1) }
+        switch result {
+        case .accepted: break
+        case .closed: throw BusError(.closed, "the bus client is closed")
+        case .full:
             counters.queueFull.increment()
             throw BusError(
                 .queueFull, "outbound queue holds \(options.settings.queueLimit) envelopes; the core is not keeping up")

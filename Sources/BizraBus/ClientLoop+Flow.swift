@@ -36,16 +36,23 @@ extension ClientLoop {
         }
     }
 
-    private func send(_ batch: [OutboundQueue.Item], now: Int64) {
-        for item in batch where item.pending != nil {
-            var request = item.pending!
+    private func send(_ items: [OutboundQueue.Item], now: Int64) {
+        var batch: [OutboundQueue.Item] = []
+        batch.reserveCapacity(items.count)
+        for item in items {
+            guard var request = item.pending else {
+                batch.append(item)
+                continue
+            }
             guard pending.count < Self.pendingMax else {
                 request.complete(.failure(BusError(.queueFull, "\(Self.pendingMax) requests already await replies")))
-                continue
+                continue  // refused, so not sent either
             }
             request.deadlineMicros = now + request.timeoutMicros
             pending[item.record.correlation] = request
+            batch.append(item)
         }
+        guard !batch.isEmpty else { return }
         let destination = batch[0].destination
         do {
             let bytes = try signer.sign(batch.map(\.record), to: destination)
@@ -90,7 +97,10 @@ extension ClientLoop {
             case .request: handleRequest(delivery)
             case .message:
                 if fromCore && envelope.type == ControlType.heartbeat {
-                    if envelope.payload == Array("unknown".utf8) && client.options.registers { sendRegistration() }
+                    let unknown = envelope.payload == Array("unknown".utf8)
+                    if unknown && client.options.registers && !client.draining.load(ordering: .relaxed) {
+                        sendRegistration()
+                    }
                 } else if case .dropped = client.messageContinuation.yield(delivery) {
                     client.counters.deliveryDropped.increment()
                 }
@@ -130,7 +140,14 @@ extension ClientLoop {
         let now = Clocks.monotonicMicros()
         expireRequests(now: now)
         guard client.options.registers else { return }
-        if !client.isRegistered, now - registrationSentMicros > heartbeatMicros * 2 { sendRegistration() }
+        if client.draining.load(ordering: .relaxed) && !deregistered {
+            deregistered = true
+            enqueueControl(Frame.Record(kind: .message, type: ControlType.deregister, payload: []))
+        }
+        // Register once a handler serves every declared service, so no request finds us unready.
+        if !client.isRegistered, !deregistered, now - registrationSentMicros > heartbeatMicros * 2, handlersReady {
+            sendRegistration()
+        }
         if client.isRegistered, now - lastHeartbeatSentMicros >= heartbeatMicros {
             lastHeartbeatSentMicros = now
             let info = HeartbeatInfo(
@@ -170,6 +187,11 @@ extension ClientLoop {
             pending[correlation] = request
             if let bytes = try? signer.sign([request.record], to: request.destination) { write(bytes, topic: nil) }
         }
+    }
+
+    private var handlersReady: Bool {
+        let installed = client.state.withLock { Set($0.handlers.keys) }
+        return client.options.services.allSatisfy { installed.contains($0) }
     }
 
     func sendRegistration() {

@@ -23,6 +23,10 @@ final class ClientLoop {
     var pendingResend: Set<UInt64> = []
     /// Frames that could not be written because the DEALER's queue was full; retried first.
     var stalled: [[UInt8]] = []
+    /// The most such frames; past it new frames are dropped and counted (requests then time out
+    /// and are retried).
+    static let stalledMax = 10_000
+    var deregistered = false
     var lastHeartbeatSentMicros: Int64 = 0
     var lastHeardFromCoreMicros: Int64 = Clocks.monotonicMicros()
     var registrationSentMicros: Int64 = 0
@@ -59,7 +63,7 @@ final class ClientLoop {
 
     func run() {
         let targets: [PollTarget] = [.socket(dealer), .socket(sub), .fd(client.wakeup.fd)]
-        if client.options.registers { sendRegistration() } else { client.state.withLock { $0.registered = true } }
+        if !client.options.registers { client.state.withLock { $0.registered = true } }
         while !client.stopping.load(ordering: .acquiring) {
             do {
                 let ready = try zmqPollReadable(targets, timeoutMillis: Self.tickMillis)
@@ -81,6 +85,11 @@ final class ClientLoop {
             enqueueControl(Frame.Record(kind: .message, type: ControlType.deregister, payload: []))
         }
         try? flushOutbound()
+        let leftovers = client.outbound.withLock { q in
+            q.closed = true
+            return q.takeAll()
+        }
+        for item in leftovers { item.pending?.complete(.failure(BusError(.closed, "the bus client closed"))) }
         // Give ZeroMQ a moment to write what was queued (LINGER is 0 once we close).
         let deadline = Clocks.monotonicMicros() + 200_000
         while !stalled.isEmpty && Clocks.monotonicMicros() < deadline {
@@ -123,10 +132,11 @@ final class ClientLoop {
             _ = try? pub.send([Array(topic.utf8), bytes])
             return
         }
-        if !stalled.isEmpty {
-            stalled.append(bytes)
+        if stalled.isEmpty, (try? dealer.send([bytes])) == .sent { return }
+        guard stalled.count < Self.stalledMax else {
+            client.counters.socketFull.increment()
             return
         }
-        if (try? dealer.send([bytes])) != .sent { stalled.append(bytes) }
+        stalled.append(bytes)
     }
 }

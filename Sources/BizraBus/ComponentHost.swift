@@ -38,6 +38,7 @@ public enum ComponentHost {
                 configuration: .init(
                     services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: log))
             try await group.run()
+            await context.bus.drain()
             context.bus.close()
             exit(context.bus.coreLost ? 3 : 0)
         } catch {

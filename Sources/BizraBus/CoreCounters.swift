@@ -60,11 +60,12 @@ final class CoreCounters: Sendable {
         framesInCounter.increment()
         envelopesInCounter.increment(by: envelopes)
         verifyTimer.recordNanoseconds(Int64(verifyNanos))
-        if gap > 0 { gapCounter.increment(by: Int(gap)) }
+        let gapCount = Int(clamping: gap)
+        if gapCount > 0 { gapCounter.increment(by: gapCount) }
         totals.withLock {
             $0.framesIn += 1
             $0.envelopesIn += envelopes
-            $0.gaps += Int(gap)
+            $0.gaps = $0.gaps.addingReportingOverflow(gapCount).overflow ? Int.max : $0.gaps + gapCount
         }
     }
 

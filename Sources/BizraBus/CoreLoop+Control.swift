@@ -3,6 +3,9 @@ import Foundation
 /// Control messages from components and clients to their core: register, heartbeat, drain,
 /// status (docs/PROTOCOL.md §5).
 extension CoreLoop {
+    /// Only this component may register as the node's link service (it sees all cross-node traffic).
+    static let linkComponent = "compression"
+
     func handleControl(_ frame: Frame) {
         let now = Clocks.monotonicMicros()
         var replies: [Frame.Record] = []
@@ -49,7 +52,8 @@ extension CoreLoop {
         }
         let instance = ServiceRegistry.Instance(
             principal: sender, services: Array(request.services.prefix(16)), pid: request.pid,
-            metricsPort: request.metricsPort, isLink: request.link, registeredMicros: now, lastHeartbeatMicros: now)
+            metricsPort: request.metricsPort, isLink: request.link && sender.component == Self.linkComponent,
+            registeredMicros: now, lastHeartbeatMicros: now)
         guard registry.register(instance) else {
             let failure = BusFailure(.overloaded, "core holds \(ServiceRegistry.instancesMax) instances")
             return Frame.Record(

@@ -71,14 +71,23 @@ extension CoreLoop {
     /// Sends a service frame to one live instance, trying the next when one proves gone.
     private func dispatch(_ bytes: [UInt8], verified: FrameVerifier.Verified, service: String) {
         var tried: Set<Principal> = []
-        while let pick = registry.pick(service: service, skip: tried) {
+        let keys = verified.frame.records.filter { $0.kind == .request }.map {
+            RequestAffinity.Key(
+                sender: verified.parsed.sender, epoch: verified.parsed.epoch, correlation: $0.correlation)
+        }
+        let sticky = keys.first.flatMap { affinity.instance(for: $0) }.flatMap { registry.isHealthy($0) ? $0 : nil }
+        while let pick = sticky.flatMap({ tried.contains($0) ? nil : $0 })
+            ?? registry.pick(service: service, skip: tried)
+        {
             tried.insert(pick)
             guard let id = registry.routingID(pick) else {
                 registry.remove(pick)
                 continue
             }
             switch sendDirected(id, bytes) {
-            case .sent: return
+            case .sent:
+                for key in keys { affinity.remember(key, instance: pick) }
+                return
             case .wouldBlock: continue
             case .unreachable:
                 log.info("instance unreachable; deregistered", metadata: ["instance": "\(pick)"])

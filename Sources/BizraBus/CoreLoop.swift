@@ -12,6 +12,9 @@ final class CoreLoop {
     static let housekeepingMicros: Int64 = 100_000
     /// Per-socket queue limits (ZeroMQ high-water marks, in messages).
     static let highWaterMark: Int32 = 100_000
+    /// Room above maxFrameBytes for a topic or marker part: libzmq refuses larger messages
+    /// before allocating them (ZMQ_MAXMSGSIZE), so an oversized frame costs nothing.
+    static let multipartSlackBytes: Int64 = 1024
 
     let core: BusCore
     let router: ZMQSocket
@@ -20,6 +23,7 @@ final class CoreLoop {
     var verifier: FrameVerifier
     var signer: FrameSigner
     var registry = ServiceRegistry()
+    var affinity = RequestAffinity()
     var rateLog = RateLimitedLog()
     var lastKeyringReloadMicros: Int64 = 0
     var lastHousekeepingMicros: Int64 = 0
@@ -30,6 +34,9 @@ final class CoreLoop {
         self.core = core
         let o = core.options
         verifier = FrameVerifier(keyring: o.keyring, acl: o.acl, settings: o.settings)
+        // The replay table starts empty: refuse anything signed before this core started, or a
+        // frame captured earlier could be replayed within the clock-skew bound after a restart.
+        verifier.notBeforeMicros = Clocks.wallMicros()
         signer = FrameSigner(
             principal: Principal(node: o.node, component: Principal.coreComponent, instance: 0), key: o.coreKey,
             limits: verifier.limits)
@@ -41,7 +48,10 @@ final class CoreLoop {
             try socket.set(.sendHighWaterMark, Self.highWaterMark)
             try socket.set(.receiveHighWaterMark, Self.highWaterMark)
         }
-        try xpub.set(.xpubNoDrop, 1)
+        // No XPUB_NODROP: with it one full subscriber queue makes libzmq refuse the message for
+        // every subscriber of the topic. Without it only the slow subscriber loses messages.
+        try router.setInt64(.maxMessageBytes, Int64(o.settings.maxFrameBytes) + Self.multipartSlackBytes)
+        try xsub.setInt64(.maxMessageBytes, Int64(o.settings.maxFrameBytes) + Self.multipartSlackBytes)
         for endpoint in [o.endpoints.router, o.endpoints.publish, o.endpoints.subscribe] {
             removeStaleSocketFile(endpoint)
         }

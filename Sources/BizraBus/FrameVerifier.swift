@@ -9,6 +9,8 @@ public struct FrameVerifier: Sendable {
     public let limits: FrameLimits
     public let maxSkewMicros: Int64
     var replay: ReplayTable
+    /// Frames stamped earlier than this are refused as `tooOld` (a core sets its start time).
+    public var notBeforeMicros: Int64 = .min
 
     /// The most sender streams whose replay windows a core keeps.
     public static let maxSenders = 65_536
@@ -48,6 +50,9 @@ public struct FrameVerifier: Sendable {
         let skew = nowMicros.subtractingReportingOverflow(parsed.timestampMicros)
         guard !skew.overflow, skew.partialValue.magnitude <= maxSkewMicros.magnitude else {
             throw FrameError(.tooOld, "timestamp is \(skew.partialValue / 1000) ms from this core's clock")
+        }
+        guard parsed.timestampMicros >= notBeforeMicros else {
+            throw FrameError(.tooOld, "frame was signed before this core started")
         }
         guard parsed.hasValidSignature(publicKey: key) else {
             throw FrameError(.badSignature, "signature does not verify for \(parsed.sender.keyName)")

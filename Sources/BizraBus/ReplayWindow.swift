@@ -98,6 +98,11 @@ struct ReplayTable: Sendable {
         var isTopic = false
         if case .topic = frame.destination { isTopic = true }
         let key = Key(sender: frame.sender, topicStream: isTopic)
+        if let existing = windows[key], nowMicros - existing.lastSeenMicros > forgetAfterMicros {
+            // Silent past the skew bound: its old frames are refused by timestamp, so the window
+            // can start afresh (this also lets a sender whose clock stepped back resume).
+            windows[key] = nil
+        }
         if windows[key] == nil {
             guard windows.count < maxSenders || evictIdle(nowMicros: nowMicros) else { return nil }
             windows[key] = (ReplayWindow(epoch: frame.epoch, size: windowSize), nowMicros)

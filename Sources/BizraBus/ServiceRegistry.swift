@@ -85,6 +85,8 @@ struct ServiceRegistry {
         return candidates[cursor % candidates.count]
     }
 
+    func isHealthy(_ principal: Principal) -> Bool { instances[principal]?.healthy ?? false }
+
     /// The registered link instance, if any (the compression component).
     var link: Principal? {
         instances.values.filter(\.isLink).map(\.principal).min { $0.instance < $1.instance }

@@ -76,7 +76,7 @@ final class ZMQSocket {
     /// The socket options BIZRA uses, named once.
     enum Option {
         case routerMandatory, sendHighWaterMark, receiveHighWaterMark, xpubNoDrop, subscribe, routingID
-        case receiveTimeout, sendTimeout, immediate
+        case receiveTimeout, sendTimeout, immediate, maxMessageBytes
         var raw: Int32 {
             switch self {
             case .routerMandatory: ZMQ_ROUTER_MANDATORY
@@ -88,12 +88,20 @@ final class ZMQSocket {
             case .receiveTimeout: ZMQ_RCVTIMEO
             case .sendTimeout: ZMQ_SNDTIMEO
             case .immediate: ZMQ_IMMEDIATE
+            case .maxMessageBytes: ZMQ_MAXMSGSIZE
             }
         }
     }
 
     func set(_ option: Option, _ value: Int32) throws(BusError) { try set(option.raw, value) }
     func set(_ option: Option, bytes: [UInt8]) throws(BusError) { try set(option.raw, bytes: bytes) }
+
+    func setInt64(_ option: Option, _ value: Int64) throws(BusError) {
+        var v = value
+        guard zmq_setsockopt(handle, option.raw, &v, MemoryLayout<Int64>.size) == 0 else {
+            throw BusError(.zmq, "zmq_setsockopt(\(option), \(value)) failed: \(ZMQ.lastError())")
+        }
+    }
 
     func set(_ option: Int32, _ value: Int32) throws(BusError) {
         var v = value

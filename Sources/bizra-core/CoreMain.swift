@@ -79,13 +79,16 @@ struct CoreService: Service {
                 }
             }
         }
-        await withGracefulShutdownHandler {
+        let failure = await withGracefulShutdownHandler {
+            var failure: BusError?
             for await result in finished.stream {
-                if case .failure(let error) = result { log.critical("core loop failed: \(error)") }
+                if case .failure(let error) = result { failure = error }
             }
+            return failure
         } onGracefulShutdown: {
             core.stop()
         }
         watchdog.cancel()
+        if let failure { throw failure }
     }
 }

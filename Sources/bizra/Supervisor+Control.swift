@@ -60,13 +60,21 @@ extension Supervisor {
     }
 
     private func scale(node: String, component: String, to count: Int) {
-        let current = children.filter { $0.node == node && $0.component == component && $0.state != .draining }
-        for instance in 0..<count where !current.contains(where: { $0.instance == instance }) {
+        desired["\(node)/\(component)"] = count
+        reconcile(node: node, component: component, count: count)
+    }
+
+    /// Starts the missing instances below `count` and drains those at or above it. An instance
+    /// number still held by a draining process is not reused until that process has exited
+    /// (two processes with one identity would fight over the core's route).
+    func reconcile(node: String, component: String, count: Int) {
+        let holders = children.filter { $0.node == node && $0.component == component && $0.state != .stopped }
+        for instance in 0..<count where !holders.contains(where: { $0.instance == instance }) {
             addComponent(node: node, component: component, instance: instance)
         }
         for index in children.indices
         where children[index].node == node && children[index].component == component
-            && children[index].instance >= count
+            && children[index].instance >= count && children[index].state != .draining
         {
             if children[index].pid > 0 {
                 children[index].state = .draining

@@ -28,6 +28,8 @@ final class Supervisor {
     let stopRequested = Atomic<Bool>(false)
     let coreStatus = CoreStatusBoard()
     var shuttingDown = false
+    /// Instances wanted per `node/component`, from the config and `scale`.
+    var desired: [String: Int] = [:]
 
     init(plan: Plan) throws {
         self.plan = plan
@@ -47,6 +49,7 @@ final class Supervisor {
         for node in plan.nodes { waitForCore(node) }
         for node in plan.nodes {
             for spec in node.components where plan.onlyComponents?.contains(spec.name) ?? true {
+                desired["\(node.id)/\(spec.name)"] = spec.instances
                 for instance in 0..<spec.instances {
                     addComponent(node: node.id, component: spec.name, instance: instance)
                 }
@@ -149,6 +152,11 @@ final class Supervisor {
             }
         }
         children.removeAll { $0.state == .stopped && !$0.isCore && shuttingDown == false }
+        guard !shuttingDown && !stopRequested.load(ordering: .acquiring) else { return }
+        for key in desired.keys.sorted() {
+            let parts = key.split(separator: "/").map(String.init)
+            reconcile(node: parts[0], component: parts[1], count: desired[key]!)
+        }
         let now = Clocks.monotonicMicros()
         for index in children.indices where children[index].state == .backoff && children[index].nextStartMicros <= now
         {
