@@ -10,25 +10,27 @@
 #   6. a seed's history written as JSON lines and checked by `bizra-sim check`;
 #   7. a self-test: each injected bug of the example protocols must still be found.
 # Exits non-zero on any failure, missing coverage, or an exhausted budget.
-# Environment: SIM_SEEDS (default 1000), SIM_BUDGET_SECONDS per sweep (default 120).
+# Environment: SIM_SEEDS (default 1000), SIM_BUDGET_SECONDS per sweep (default 120), SIM_JOBS
+# threads per sweep (default 2, the CI machine's cores; results do not depend on it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seeds="${SIM_SEEDS:-1000}"
 budget="${SIM_BUDGET_SECONDS:-120}"
+jobs="${SIM_JOBS:-2}"
 start_time=$(date +%s)
 
 swift build -c release --product bizra-sim --scratch-path .build-release 2>&1 | tail -1
 sim=.build-release/release/bizra-sim
 
-"$sim" run --scenario register --seeds "$seeds" --first-seed 1 --budget-seconds "$budget"
+"$sim" run --scenario register --seeds "$seeds" --first-seed 1 --budget-seconds "$budget" --jobs "$jobs"
 
 commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo 0)
 rotating_first=$(( (16#${commit} % 1000000000) + 1000000 ))
-"$sim" run --scenario register --seeds "$seeds" --first-seed "$rotating_first" --budget-seconds "$budget"
+"$sim" run --scenario register --seeds "$seeds" --first-seed "$rotating_first" --budget-seconds "$budget" --jobs "$jobs"
 
 # The eventually consistent example (set-full and convergence oracles).
-"$sim" run --scenario gset --seeds "$seeds" --first-seed 1 --budget-seconds "$budget"
+"$sim" run --scenario gset --seeds "$seeds" --first-seed 1 --budget-seconds "$budget" --jobs "$jobs"
 
 # Scale: the full scenario (swarm faults, invariant, liveness, convergence, linearizability) on
 # 1,000-node clusters; too few seeds to demand coverage.
@@ -51,9 +53,9 @@ trap 'rm -f "$history_file"' EXIT
 "$sim" check "$history_file" --model cas-register --initial 0
 
 for bug in ack-before-durable read-from-backup send-before-persist; do
-    "$sim" run --scenario register --bug "$bug" --seeds 1000 --budget-seconds 60 --expect-failure
+    "$sim" run --scenario register --bug "$bug" --seeds 1000 --budget-seconds 60 --expect-failure --jobs "$jobs"
 done
-"$sim" run --scenario gset --bug ack-before-persist --seeds 1000 --budget-seconds 60 --expect-failure
+"$sim" run --scenario gset --bug ack-before-persist --seeds 1000 --budget-seconds 60 --expect-failure --jobs "$jobs"
 
 echo "ci-sim: PASS — register scenario seeds 1..${seeds} and ${rotating_first}..$((rotating_first + seeds - 1))," \
     "gset seeds 1..${seeds}, 3 seeds at 1,000 nodes, replay byte-identical, 4/4 injected bugs found, $(( $(date +%s) - start_time ))s"

@@ -87,6 +87,10 @@ package struct FaultPlan: Equatable, Sendable, CustomStringConvertible {
         links.duplicatePerMillion = Int(rng.uniform(0...100_000))
         links.reorderPerMillion = Int(rng.uniform(0...200_000))
         links.reorderExtraMax = rng.uniform(1_000...50_000)
+        // From a fork, so adding the tail did not change the draws (and fault plans) of
+        // seeds recorded before it existed.
+        var tailRNG = rng.fork(stream: UInt64(bitPattern: links.reorderExtraMax))
+        links.tailPerMillion = tailRNG.chance(perMillion: 500_000) ? Int(tailRNG.uniform(10_000...300_000)) : 0
         return links
     }
 

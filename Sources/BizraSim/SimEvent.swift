@@ -31,7 +31,7 @@ package enum FaultAction: Equatable, Sendable, CustomStringConvertible {
         case .partition(let shape): return "partition(\(shape))"
         case .setLinks(let links):
             return "links(delay \(links.delayMin)...\(links.delayMax) loss \(links.lossPerMillion)"
-                + " dup \(links.duplicatePerMillion) reorder \(links.reorderPerMillion))"
+                + " dup \(links.duplicatePerMillion) reorder \(links.reorderPerMillion) tail \(links.tailPerMillion))"
         case .setLink(let from, let to, let links):
             return "link(\(from)->\(to) delay \(links.delayMin)...\(links.delayMax) loss \(links.lossPerMillion))"
         case .setClock(let node, let clock): return "clock(\(node),\(clock.offset),\(clock.driftPPM)ppm)"

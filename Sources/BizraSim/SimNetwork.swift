@@ -3,7 +3,9 @@ import OrderedCollections
 /// How one directed link misbehaves. All probabilities are per million messages.
 ///
 /// Delay is uniform in `delayMin...delayMax`; with `reorderPerMillion` a message also gets an
-/// extra uniform delay up to `reorderExtraMax`, which overtakes later messages. Links are not
+/// extra uniform delay up to `reorderExtraMax`, which overtakes later messages; then, while a
+/// `tailPerMillion` chance holds (at most `tailDoublingsMax` times), the delay doubles — a
+/// geometric long tail drawn with integers only, so it is the same on every platform. Links are not
 /// FIFO (like UDP): cores MUST tolerate reordering; a TCP-like core sees at worst what this gives.
 package struct LinkFaults: Equatable, Sendable {
     package var delayMin: SimTime = 100
@@ -12,6 +14,8 @@ package struct LinkFaults: Equatable, Sendable {
     package var duplicatePerMillion = 0
     package var reorderPerMillion = 0
     package var reorderExtraMax: SimTime = 10_000
+    package var tailPerMillion = 0
+    package var tailDoublingsMax = 6
 
     package init() {}
 

@@ -39,7 +39,8 @@ package struct SimTrace {
 /// (Antithesis's `sometimes`, FoundationDB's `TEST()` coverage macros). A suite fails when one it
 /// requires never happened, because then its seeds did not test what they claim to.
 package struct SimCoverage: Equatable, Sendable {
-    package private(set) var counts: [String: Int] = [:]
+    /// Private so that its iteration order cannot leak: read through `count(_:)` or `sorted`.
+    private var counts: [String: Int] = [:]
 
     package init() {}
 

@@ -142,6 +142,11 @@ extension Simulator {
             if networkRNG.chance(perMillion: link.reorderPerMillion) {
                 delay += networkRNG.uniform(0...link.reorderExtraMax)
             }
+            var doublings = 0
+            while doublings < link.tailDoublingsMax && networkRNG.chance(perMillion: link.tailPerMillion) {
+                delay *= 2
+                doublings += 1
+            }
             let start = max(now, network.cloggedUntil[from], network.cloggedUntil[to])
             schedule(.deliver(from: Int32(from), to: Int32(to), message: message), at: start + delay)
         }

@@ -56,6 +56,24 @@ package struct SwarmSweep: Sendable {
         if result.unknown { unknown += 1 }
     }
 
+    /// Adds another sweep's counts (for sweeps run in parallel over disjoint seeds).
+    package mutating func merge(_ other: SwarmSweep) {
+        seedsRun += other.seedsRun
+        passed += other.passed
+        unknown += other.unknown
+        events += other.events
+        coverage.merge(other.coverage)
+        for failure in other.failures {
+            if failures.count < SwarmSweep.failuresKeptMax {
+                failures.append(failure)
+            } else {
+                failuresDropped += 1
+            }
+        }
+        failuresDropped += other.failuresDropped
+        failures.sort { $0.seed < $1.seed }
+    }
+
     /// Runs `scenario` on `count` seeds from `firstSeed` while `shouldContinue()` holds.
     package static func run(
         _ scenario: some SimScenario, firstSeed: UInt64, count: Int,

@@ -1,4 +1,6 @@
 import BizraSim
+import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -25,19 +27,18 @@ func runSweep(_ options: CommandLineOptions) -> Int32 {
     let flags = options.scenarioFlags
     let expectFailure = options.flags.contains("expect-failure")
     let start = ContinuousClock.now
-    var foundFailure = false
-    let sweep = SwarmSweep.run(
-        scenario, firstSeed: firstSeed, count: seeds,
-        shouldContinue: { seconds(since: start) < budget && !(expectFailure && foundFailure) },
-        onResult: { result in
-            foundFailure = foundFailure || result.failure != nil
-            guard let failure = result.failure else { return }
-            print(
-                "\(expectFailure ? "FOUND (expected) seed" : "FAIL seed") \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)"
-            )
-            print("  replay: bizra-sim replay\(flags) --seed \(result.seed) --trace")
-            print("  shrink: bizra-sim shrink\(flags) --seed \(result.seed)")
-        })
+    let jobs = max(1, options.int("jobs", default: 1))
+    let report: (SeedResult) -> Void = { result in
+        guard let failure = result.failure else { return }
+        print(
+            "\(expectFailure ? "FOUND (expected) seed" : "FAIL seed") \(result.seed) (\(result.clusterSize) nodes, \(result.plan)): \(failure)"
+        )
+        print("  replay: bizra-sim replay\(flags) --seed \(result.seed) --trace")
+        print("  shrink: bizra-sim shrink\(flags) --seed \(result.seed)")
+    }
+    let (sweep, foundFailure) = sweepSeeds(
+        scenario, firstSeed: firstSeed, count: seeds, jobs: jobs, stopAtFailure: expectFailure,
+        shouldContinue: { seconds(since: start) < budget }, report: report)
     let wall = seconds(since: start)
     // Coverage is required of a real sweep, not of a bug self-test or a short `--skip-coverage` run.
     let checkCoverage = bug == "none" && !options.flags.contains("skip-coverage")
@@ -141,4 +142,58 @@ extension String {
         }
         return " " + words.joined(separator: " ")
     }
+}
+
+/// Runs the sweep on `jobs` threads (seed `first + k` on thread `k mod jobs`); failures are
+/// reported in seed order once all threads are done. With one job it runs on this thread and
+/// reports each failure as it is found.
+func sweepSeeds(
+    _ scenario: some SimScenario, firstSeed: UInt64, count: Int, jobs: Int, stopAtFailure: Bool,
+    shouldContinue: @escaping @Sendable () -> Bool, report: (SeedResult) -> Void
+) -> (SwarmSweep, Bool) {
+    if jobs > 1, #available(macOS 15.0, *) {
+        return parallelSweep(
+            scenario, firstSeed: firstSeed, count: count, jobs: jobs, stopAtFailure: stopAtFailure,
+            shouldContinue: shouldContinue, report: report)
+    }
+    var found = false
+    let sweep = SwarmSweep.run(
+        scenario, firstSeed: firstSeed, count: count,
+        shouldContinue: { shouldContinue() && !(stopAtFailure && found) },
+        onResult: { result in
+            found = found || result.failure != nil
+            report(result)
+        })
+    return (sweep, found)
+}
+
+/// `sweepSeeds` on `jobs` threads (`Mutex` and `Atomic` need macOS 15; Linux has them).
+@available(macOS 15.0, *)
+func parallelSweep(
+    _ scenario: some SimScenario, firstSeed: UInt64, count: Int, jobs: Int, stopAtFailure: Bool,
+    shouldContinue: @escaping @Sendable () -> Bool, report: (SeedResult) -> Void
+) -> (SwarmSweep, Bool) {
+    let merged = Mutex((sweep: SwarmSweep(), failing: [SeedResult]()))
+    let found = Atomic(false)
+    DispatchQueue.concurrentPerform(iterations: jobs) { job in
+        var local = SwarmSweep()
+        var failing: [SeedResult] = []
+        var offset = job
+        while offset < count && shouldContinue() && !(stopAtFailure && found.load(ordering: .relaxed)) {
+            let result = scenario.run(seed: firstSeed &+ UInt64(offset))
+            local.add(result)
+            if result.failure != nil {
+                failing.append(result)
+                found.store(true, ordering: .relaxed)
+            }
+            offset += jobs
+        }
+        merged.withLock {
+            $0.sweep.merge(local)
+            $0.failing += failing
+        }
+    }
+    let (sweep, failing) = merged.withLock { ($0.sweep, $0.failing) }
+    for result in failing.sorted(by: { $0.seed < $1.seed }) { report(result) }
+    return (sweep, found.load(ordering: .relaxed))
 }

@@ -22,7 +22,7 @@ default:
     print(
         """
         usage: bizra-sim run    [--scenario register|gset] [--bug NAME] [--seeds N] [--first-seed S] [--budget-seconds T] [--min-seeds N] [--expect-failure]
-                        [--nodes N|LOW-HIGH] [--active-ms MS] [--skip-coverage]
+                        [--nodes N|LOW-HIGH] [--active-ms MS] [--skip-coverage] [--jobs N]
                bizra-sim replay [--scenario register|gset] [--bug NAME] [--nodes …] [--active-ms MS] --seed S [--trace] [--history FILE]
                         [--faults I,J,…|none]
                bizra-sim shrink [--scenario …] [--bug NAME] [--nodes …] [--active-ms MS] --seed S

@@ -58,6 +58,18 @@ import Testing
         #expect(RegisterScenario().run(seed: failing.seed).passed, "the correct protocol passes the same seed")
     }
 
+    /// Sweeps over disjoint seeds merge into the sweep over all of them (what `--jobs` relies on).
+    @Test func mergedSweepsEqualOneSweep() {
+        var scenario = RegisterScenario()
+        scenario.bug = .sendBeforePersist
+        let whole = SwarmSweep.run(scenario, firstSeed: 1, count: 12)
+        var merged = SwarmSweep.run(scenario, firstSeed: 7, count: 6)
+        merged.merge(SwarmSweep.run(scenario, firstSeed: 1, count: 6))
+        #expect(merged.seedsRun == whole.seedsRun && merged.passed == whole.passed)
+        #expect(merged.events == whole.events && merged.coverage == whole.coverage)
+        #expect(merged.failures.map(\.seed) == whole.failures.map(\.seed))
+    }
+
     @Test func shrinkingKeepsTheFailureWithFewerFaults() {
         var scenario = RegisterScenario()
         scenario.bug = .sendBeforePersist

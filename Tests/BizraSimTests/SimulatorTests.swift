@@ -44,6 +44,21 @@ import Testing
         #expect(sim.stats.messagesBlockedByPartition == 1)
     }
 
+    /// The long tail: each doubling happens with `tailPerMillion`, at most `tailDoublingsMax`
+    /// times, so delays are the base delay times a power of two up to 2^max.
+    @Test func tailDoublesDelaysUpToItsLimit() {
+        var sim = probeSimulator(nodes: 2, seed: 5)
+        var links = sim.network.defaultLink
+        links.tailPerMillion = 500_000
+        links.tailDoublingsMax = 3
+        sim.network.defaultLink = links
+        var workload = ScriptWorkload((0..<200).map { (SimTime($0) * 1_000_000, 0, .send(to: 1, value: $0)) })
+        workload.start(&sim)
+        sim.run(until: 300_000_000, workload: &workload)
+        let delays = Set(sim.nodes[1]!.received.map { $0.localTime - SimTime($0.value) * 1_000_000 - 10 })
+        #expect(delays == [100, 200, 400, 800])
+    }
+
     @Test func clogHoldsMessagesUntilItEnds() {
         var sim = probeSimulator(nodes: 2)
         sim.schedule(fault: .clog(1, duration: 5_000), at: 0)

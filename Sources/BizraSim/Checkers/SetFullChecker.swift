@@ -23,42 +23,79 @@ package struct SetFullChecker {
 
     package init() {}
 
+    /// Elements are numbered densely (binary search in the sorted universe) and each read is
+    /// a bitset over those numbers, so the check does no hashing: O(reads × elements / 64) memory
+    /// and O(elements × reads) bit tests.
     package func check(_ history: History) -> Report {
         guard let operations = try? history.operations() else { return Report(lost: [], unexpected: [-1]) }
-        var attempted = Set<Int64>()
-        var knownAt: [Int64: Int] = [:]
-        var reads: [(invoke: Int, complete: Int, elements: Set<Int64>)] = []
-        for operation in operations {
-            if operation.invoke.f == "add", case .int(let element) = operation.invoke.value {
-                attempted.insert(element)
-                if operation.outcome == .ok, let done = operation.completeIndex {
-                    knownAt[element] = min(knownAt[element] ?? Int.max, done)
-                }
-            } else if operation.invoke.f == "read", operation.outcome == .ok, let done = operation.completeIndex {
-                let elements = Set(operation.completion?.value.elements ?? [])
-                reads.append((operation.invokeIndex, done, elements))
-                for element in elements { knownAt[element] = min(knownAt[element] ?? Int.max, done) }
+        let adds = operations.filter { $0.invoke.f == "add" }
+        let reads = operations.filter { $0.invoke.f == "read" && $0.outcome == .ok && $0.completeIndex != nil }
+            .sorted { $0.invokeIndex < $1.invokeIndex }
+        // Number the attempted elements; a read element outside them is unexpected, not numbered.
+        var universe = adds.flatMap { $0.invoke.value.elements }.sorted()
+        universe = universe.enumerated().filter { $0.offset == 0 || universe[$0.offset - 1] != $0.element }.map(
+            \.element)
+        let number = { (element: Int64) in SetFullChecker.index(of: element, in: universe) }
+        let words = (universe.count + 63) / 64
+        var knownAt = Array(repeating: Int.max, count: universe.count)
+        for add in adds {
+            guard case .int(let element) = add.invoke.value else { continue }
+            if add.outcome == .ok, let done = add.completeIndex {
+                knownAt[number(element)] = min(knownAt[number(element)], done)
             }
         }
-        var report = Report()
-        report.acknowledged = knownAt.count
-        for element in knownAt.keys.sorted() {
-            if !attempted.contains(element) {
-                report.unexpected.append(element)
-                continue
+        var contents = Array(repeating: UInt64(0), count: reads.count * words)
+        var unexpected: [Int64] = []
+        for (position, read) in reads.enumerated() {
+            for element in read.completion?.value.elements ?? [] {
+                let index = number(element)
+                guard index < universe.count && universe[index] == element else {
+                    unexpected.append(element)
+                    continue
+                }
+                contents[position * words + index >> 6] |= 1 << UInt64(index & 63)
+                knownAt[index] = min(knownAt[index], read.completeIndex!)
             }
-            let later = reads.filter { $0.invoke > knownAt[element]! }
-            guard let last = later.max(by: { $0.invoke < $1.invoke }) else {
+        }
+        func holds(_ position: Int, _ index: Int) -> Bool {
+            contents[position * words + index >> 6] & (1 << UInt64(index & 63)) != 0
+        }
+        var report = Report()
+        report.unexpected = Array(Set(unexpected)).sorted()
+        report.acknowledged = report.unexpected.count
+        for index in universe.indices where knownAt[index] != Int.max {
+            report.acknowledged += 1
+            let element = universe[index]
+            let first = reads.partitioningIndex { $0.invokeIndex > knownAt[index] }
+            guard first < reads.count else {
                 report.unread.append(element)
                 continue
             }
-            if !last.elements.contains(element) {
+            if !holds(reads.count - 1, index) {
                 report.lost.append(element)
-            } else if later.contains(where: { !$0.elements.contains(element) }) {
+            } else if (first..<reads.count).contains(where: { !holds($0, index) }) {
                 report.stale.append(element)
             }
         }
         return report
+    }
+
+    static func index(of element: Int64, in sorted: [Int64]) -> Int {
+        sorted.partitioningIndex { $0 >= element }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, which MUST be false then true along
+    /// the array (a binary search).
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if predicate(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 }
 
