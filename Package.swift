@@ -17,7 +17,6 @@ let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "sw
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let flyingFox = Target.Dependency.product(name: "FlyingFox", package: "FlyingFox")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
-let heap = Target.Dependency.product(name: "HeapModule", package: "swift-collections")
 let ordered = Target.Dependency.product(name: "OrderedCollections", package: "swift-collections")
 
 let package = Package(
@@ -67,7 +66,7 @@ let package = Package(
             swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
-        .target(name: "BizraSim", dependencies: [heap, ordered], swiftSettings: strict),
+        .target(name: "BizraSim", dependencies: [ordered], swiftSettings: strict),
 
         // Executables.
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
