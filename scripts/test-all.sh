@@ -22,6 +22,9 @@ swift build --build-tests
 step "swift test (unit, property, simulation and real-process tests)"
 swift test
 
+step "protocol conformance: a Python client (pyzmq + PyNaCl) written from docs/PROTOCOL.md"
+bash scripts/conformance.sh
+
 if [ -f scripts/ci-sim.sh ]; then
     step "simulation seed sweep (release runner)"
     bash scripts/ci-sim.sh

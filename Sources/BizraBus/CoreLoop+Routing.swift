@@ -20,6 +20,11 @@ extension CoreLoop {
                 return
             }
         } else {
+            // Topic frames enter a node on the XSUB (or by relay); the ROUTER is for directed frames.
+            if case .topic = verified.parsed.destination {
+                core.counters.dropped(.wrongSocket)
+                return
+            }
             registry.learnRoute(sender, id: routingID, nowMicros: Clocks.monotonicMicros())
         }
         route(verified, relayed: relayed)
