@@ -82,9 +82,9 @@ struct Up: AsyncParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--detach" }
         if !arguments.contains("--data-dir") { arguments += ["--data-dir", directory.root] }
         if !arguments.contains("--quiet") { arguments.append("--quiet") }
-        let pid = try ProcessSpawner.spawnDetached(
+        let pid = try ProcessSpawner.spawn(
             path: ProcessSpawner.binaryDirectory() + "/bizra", arguments: arguments,
-            logPath: directory.logsDir + "/supervisor.log")
+            logPath: directory.logsDir + "/supervisor.log", detachment: .newSession)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let reply = try? callSupervisor(directory, ControlRequest(op: "status"), timeoutMillis: 300),
