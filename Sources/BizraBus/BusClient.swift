@@ -219,3 +219,23 @@ public final class BusClient: Sendable {
         return stream
     }
 }
+
+extension BusClient {
+    /// A started client (not a registered component) of `node`'s core, as the identity
+    /// `client/<name>` whose key is created in `directory` if missing. Its instance id is random,
+    /// so that concurrent clients of one name do not collide.
+    public static func startClient(
+        name: String, node: String, directory: DataDirectory, settings: BusSettings, logger: Logger
+    ) throws(BusError) -> BusClient {
+        let key = try KeyStore(directory: directory).loadOrCreate(keyName: "\(Principal.clientNode)/\(name)")
+        let principal = Principal(
+            node: Principal.clientNode, component: name, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
+        let bus = BusClient(
+            options: .init(
+                principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: settings,
+                registers: false),
+            logger: logger)
+        try bus.start()
+        return bus
+    }
+}

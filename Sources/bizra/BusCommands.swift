@@ -19,17 +19,9 @@ struct ClientOptions: ParsableArguments {
     func connect() throws -> BusClient {
         let config = try deployment.loadConfig()
         guard config.node(node) != nil else { throw CLIError("no node \(node) in the config", exitCode: 2) }
-        let directory = deployment.directory
-        let key = try KeyStore(directory: directory).loadOrCreate(keyName: "client/\(client)")
-        let principal = Principal(
-            node: Principal.clientNode, component: client, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
-        let bus = BusClient(
-            options: .init(
-                principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus,
-                registers: false),
+        return try BusClient.startClient(
+            name: client, node: node, directory: deployment.directory, settings: config.bus,
             logger: .init(label: "bizra.cli"))
-        try bus.start()
-        return bus
     }
 }
 

@@ -130,16 +130,8 @@ final class LocalCluster {
     /// An in-process client of `node`'s core with its own client identity.
     func client(node: String = "n1", name: String = "itest") throws -> BusClient {
         let config = try MeshConfig.embeddedDefault().withPortBase(portBase)
-        let key = try KeyStore(directory: directory).loadOrCreate(keyName: "client/\(name)")
-        let principal = Principal(
-            node: Principal.clientNode, component: name, instance: UInt32(truncatingIfNeeded: SecureRandom.uint64()))
-        let bus = BusClient(
-            options: .init(
-                principal: principal, key: key, endpoints: directory.endpoints(node: node), settings: config.bus,
-                registers: false),
-            logger: .init(label: "itest"))
-        try bus.start()
-        return bus
+        return try BusClient.startClient(
+            name: name, node: node, directory: directory, settings: config.bus, logger: .init(label: "itest"))
     }
 
     /// The last lines of every log, for failure messages.
