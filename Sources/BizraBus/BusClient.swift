@@ -175,6 +175,9 @@ public final class BusClient: Sendable {
         if wasEmpty { wakeup.signal() }
     }
 
+    /// The most topic subscriptions one client holds (each is a ZeroMQ prefix filter).
+    public static let subscriptionsMax = 256
+
     /// Header and signature bytes a frame may add around its records (strings are ≤ 255 bytes).
     static let frameOverheadBytesMax = 2048
 
@@ -210,10 +213,20 @@ public final class BusClient: Sendable {
 
     /// The envelopes published on topics starting with `prefix`. Buffering is bounded by
     /// `queueLimit`; envelopes beyond it are dropped and counted.
+    /// More subscriptions than `subscriptionsMax` are refused: the stream returned finishes at once.
     public func subscribe(_ prefix: String) -> AsyncStream<Delivery> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: Delivery.self, bufferingPolicy: .bufferingOldest(options.settings.queueLimit))
-        state.withLock { $0.subscriptions.append(.init(prefix: prefix, continuation: continuation)) }
+        let added = state.withLock { s in
+            guard s.subscriptions.count < Self.subscriptionsMax else { return false }
+            s.subscriptions.append(.init(prefix: prefix, continuation: continuation))
+            return true
+        }
+        guard added else {
+            log.error("subscription to \(prefix) refused: \(Self.subscriptionsMax) subscriptions already")
+            continuation.finish()
+            return stream
+        }
         outbound.withLock { $0.pendingSubscriptions.append(prefix) }
         wakeup.signal()
         return stream

@@ -64,6 +64,10 @@ struct ServiceRegistry {
     mutating func remove(_ principal: Principal) {
         instances[principal] = nil
         routes[principal] = nil
+        // A service with no instance left forgets its round-robin cursor, so cursors stay bounded
+        // by the services of registered instances.
+        let served = Set(instances.values.flatMap(\.services))
+        cursors = cursors.filter { served.contains($0.key) }
     }
 
     /// Removes and returns the instances whose last heartbeat is older than `timeoutMicros`.

@@ -29,7 +29,7 @@ enum ZMQ {
 /// A ZeroMQ socket, used only on the thread that created it.
 final class ZMQSocket {
     enum Kind {
-        case router, dealer, pub, sub, xpub, xsub, rep, req, push, pull
+        case router, dealer, pub, sub, xpub, xsub, rep, req
         var raw: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
@@ -40,8 +40,6 @@ final class ZMQSocket {
             case .xsub: ZMQ_XSUB
             case .rep: ZMQ_REP
             case .req: ZMQ_REQ
-            case .push: ZMQ_PUSH
-            case .pull: ZMQ_PULL
             }
         }
     }
@@ -75,19 +73,13 @@ final class ZMQSocket {
 
     /// The socket options BIZRA uses, named once.
     enum Option {
-        case routerMandatory, sendHighWaterMark, receiveHighWaterMark, xpubNoDrop, subscribe, routingID
-        case receiveTimeout, sendTimeout, immediate, maxMessageBytes
+        case routerMandatory, sendHighWaterMark, receiveHighWaterMark, subscribe, maxMessageBytes
         var raw: Int32 {
             switch self {
             case .routerMandatory: ZMQ_ROUTER_MANDATORY
             case .sendHighWaterMark: ZMQ_SNDHWM
             case .receiveHighWaterMark: ZMQ_RCVHWM
-            case .xpubNoDrop: ZMQ_XPUB_NODROP
             case .subscribe: ZMQ_SUBSCRIBE
-            case .routingID: ZMQ_ROUTING_ID
-            case .receiveTimeout: ZMQ_RCVTIMEO
-            case .sendTimeout: ZMQ_SNDTIMEO
-            case .immediate: ZMQ_IMMEDIATE
             case .maxMessageBytes: ZMQ_MAXMSGSIZE
             }
         }

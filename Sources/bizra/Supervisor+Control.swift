@@ -32,15 +32,16 @@ extension Supervisor {
                     "unknown component \(component); known: \(ComponentCatalog.startOrder.joined(separator: ", "))",
                 status: nil)
         }
-        if ComponentCatalog.isSinglePerNode(component) && count > 1 {
+        let limit = ComponentCatalog.maxInstances(of: component)
+        if limit == 1 && count > 1 {
             return ControlReply(
                 ok: false,
                 message:
                     "\(component) runs at most one instance per node (it owns the node's log); refusing \(component)=\(count)",
                 status: nil)
         }
-        guard (0...RestartPolicy.instancesMax).contains(count) else {
-            return ControlReply(ok: false, message: "instances must be 0...\(RestartPolicy.instancesMax)", status: nil)
+        guard (0...limit).contains(count) else {
+            return ControlReply(ok: false, message: "instances must be 0...\(limit)", status: nil)
         }
         let targets = plan.nodes.filter { request.node == nil || $0.id == request.node }
         guard !targets.isEmpty else {
@@ -49,10 +50,8 @@ extension Supervisor {
         guard FileManager.default.isExecutableFile(atPath: executable(for: component)) else {
             return ControlReply(ok: false, message: "bizra-\(component) is not built", status: nil)
         }
-        if ComponentCatalog.isKnown(component) {
-            let store = KeyStore(directory: plan.directory)
-            for node in targets { _ = try? store.loadOrCreate(keyName: "\(node.id)/\(component)") }
-        }
+        let store = KeyStore(directory: plan.directory)
+        for node in targets { _ = try? store.loadOrCreate(keyName: "\(node.id)/\(component)") }
         for node in targets { scale(node: node.id, component: component, to: count) }
         return ControlReply(
             ok: true, message: "\(component)=\(count) on \(targets.map(\.id).joined(separator: ", "))", status: status()
@@ -98,7 +97,7 @@ extension Supervisor {
                 })
         }
         let rows = children.map { child in
-            ChildStatus(
+            SupervisorStatus.Child(
                 node: child.node, component: child.component, instance: child.instance, pid: child.pid,
                 state: child.state.rawValue, restarts: child.restarts, health: health(of: child, cores: cores),
                 lastExit: child.lastExit)

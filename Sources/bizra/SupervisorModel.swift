@@ -20,60 +20,11 @@ struct SupervisedChild: Codable, Sendable {
     var isCore: Bool { component == "core" }
 }
 
-/// The supervisor's answer to `status`, and what `bizra status --json` prints.
-struct SupervisorStatus: Codable, Sendable {
-    struct Node: Codable, Sendable {
-        var id: String
-        var httpPort: Int
-        var core: CoreStatusSummary?
-    }
-
-    struct CoreStatusSummary: Codable, Sendable {
-        var healthyInstances: [String]
-        var rejected: [String: Int]
-        var dropped: [String: Int]
-        var framesIn: Int
-        var framesOut: Int
-    }
-
-    var supervisorPID: Int32
-    var dataDir: String
-    var nodes: [Node]
-    var children: [ChildStatus]
-}
-
-struct ChildStatus: Codable, Sendable {
-    var node: String
-    var component: String
-    var instance: Int
-    var pid: Int32
-    var state: String
-    var restarts: Int
-    var health: String
-    var lastExit: String
-}
-
-/// A control request to the supervisor.
-struct ControlRequest: Codable {
-    var op: String  // status | down | scale
-    var component: String?
-    var count: Int?
-    var node: String?
-}
-
-struct ControlReply: Codable {
-    var ok: Bool
-    var message: String
-    var status: SupervisorStatus?
-}
-
 /// Restart back-off: 200 ms doubling to 10 s; reset after 30 s of stable running.
 enum RestartPolicy {
     static let initialMillis = 200
     static let maxMillis = 10_000
     static let stableMicros: Int64 = 30_000_000
-    /// The most instances of one component on one node.
-    static let instancesMax = 16
 
     static func next(after previousMillis: Int, ranForMicros: Int64) -> Int {
         if ranForMicros >= stableMicros || previousMillis == 0 { return initialMillis }

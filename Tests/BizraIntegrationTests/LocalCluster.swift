@@ -85,27 +85,8 @@ final class LocalCluster {
         try Self.run(arguments + common)
     }
 
-    struct StatusChild: Decodable {
-        var node: String
-        var component: String
-        var instance: Int
-        var pid: Int32
-        var state: String
-        var restarts: Int
-        var health: String
-    }
-
-    struct Status: Decodable {
-        struct Node: Decodable {
-            struct Core: Decodable { var rejected: [String: Int] }
-            var id: String
-            var core: Core?
-        }
-
-        var supervisorPID: Int32
-        var children: [StatusChild]
-        var nodes: [Node]
-    }
+    typealias Status = SupervisorStatus
+    typealias StatusChild = SupervisorStatus.Child
 
     func status() throws -> Status {
         let result = try cli(["status", "--json"])

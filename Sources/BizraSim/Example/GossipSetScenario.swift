@@ -133,11 +133,9 @@ package struct GossipSetScenario: SimScenario {
 
     @inline(never)
     package func run(seed: UInt64) -> SeedResult {
-        var scenarioRNG = SimRNG(seed: seed).fork(stream: 9)
-        let clusterSize = clusterSizes.lowerBound + scenarioRNG.below(clusterSizes.count)
-        let plan = FaultPlan.draw(rng: &scenarioRNG, clusterSize: clusterSize, activeDuration: activeDuration)
-        var settings = SimSettings(clusterSize: clusterSize, seed: seed)
-        settings.recordTrace = recordTrace
+        let draw = ScenarioDraw(
+            seed: seed, clusterSizes: clusterSizes, activeDuration: activeDuration, recordTrace: recordTrace)
+        let (clusterSize, plan, settings) = (draw.clusterSize, draw.plan, draw.settings)
         var config = GossipSet.Config()
         config.bug = bug
         var sim = Simulator<GossipSetNode>(settings: settings, nodeConfig: config)

@@ -37,11 +37,9 @@ package struct RegisterScenario: SimScenario {
     /// generic event loop would run unspecialised, several times slower.
     @inline(never)
     package func run(seed: UInt64) -> SeedResult {
-        var scenarioRNG = SimRNG(seed: seed).fork(stream: 9)
-        let clusterSize = clusterSizes.lowerBound + scenarioRNG.below(clusterSizes.count)
-        let plan = FaultPlan.draw(rng: &scenarioRNG, clusterSize: clusterSize, activeDuration: activeDuration)
-        var settings = SimSettings(clusterSize: clusterSize, seed: seed)
-        settings.recordTrace = recordTrace
+        let draw = ScenarioDraw(
+            seed: seed, clusterSizes: clusterSizes, activeDuration: activeDuration, recordTrace: recordTrace)
+        let (clusterSize, plan, settings) = (draw.clusterSize, draw.plan, draw.settings)
         var config = ReplicatedRegister.Config()
         config.keyCount = keyCount
         config.bug = bug
