@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
         .library(name: "BizraBus", targets: ["BizraBus"]),
         .library(name: "BizraSim", targets: ["BizraSim"]),
+        .library(name: "BizraRaft", targets: ["BizraRaft"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,8 +66,11 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Pure protocol cores (no IO, no clocks, no randomness).
+        .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
+
         // The deterministic simulator and history checkers (no IO, no clocks).
-        .target(name: "BizraSim", dependencies: [ordered], swiftSettings: strict),
+        .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
 
         // Executables.
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
@@ -89,6 +93,9 @@ let package = Package(
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
+        .testTarget(
+            name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto"], exclude: ["Scenarios"],
+            swiftSettings: strict),
         .testTarget(
             name: "BizraIntegrationTests", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto"],
             swiftSettings: strict),

@@ -1,0 +1,10 @@
+import Testing
+
+@testable import BizraRaft
+
+@Suite struct RaftNamespaceTests {
+    @Test func indexZeroIsTheEmptyLog() {
+        let empty: Raft.Index = 0
+        #expect(empty == 0)
+    }
+}
