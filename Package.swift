@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(
-            name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto"], exclude: ["Scenarios"],
+            name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto", "BizraSim"], exclude: ["Scenarios"],
             swiftSettings: strict),
         .testTarget(
             name: "BizraIntegrationTests", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto"],
