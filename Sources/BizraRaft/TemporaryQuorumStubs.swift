@@ -80,6 +80,11 @@ extension Raft {
         package private(set) var size: UInt64 = 0
         package private(set) var peaks: [Digest256] = []
         package init() {}
+        package init?(size: UInt64, peaks: [Digest256]) {
+            guard peaks.count == size.nonzeroBitCount else { return nil }
+            self.size = size
+            self.peaks = peaks
+        }
         package mutating func append(_ leaf: Digest256) {
             size += 1
             peaks.append(leaf)
