@@ -23,6 +23,11 @@ extension Raft {
         package var field: String
         package var problem: String
 
+        package init(field: String, problem: String) {
+            self.field = field
+            self.problem = problem
+        }
+
         package var description: String { "malformed Raft encoding at \(field): \(problem)" }
     }
 }
