@@ -112,9 +112,13 @@ public struct Blake2bHasher: ~Copyable {
     /// True when `state` must be (re)initialised before the next update: on creation, after
     /// `finalize()`. Initialising lazily keeps `finalize()` from paying for a digest never made.
     private var needsInit = true
+    /// False inside `Blake2b.digest256(_:)`, which finalizes itself: a `finalize()` there would
+    /// silently make the returned digest that of the bytes fed after it.
+    private let finalizeAllowed: Bool
 
-    fileprivate init(state: UnsafeMutableRawPointer) {
+    fileprivate init(state: UnsafeMutableRawPointer, finalizeAllowed: Bool) {
         self.state = OpaquePointer(state)
+        self.finalizeAllowed = finalizeAllowed
     }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -141,8 +145,14 @@ public struct Blake2bHasher: ~Copyable {
     }
 
     /// The digest of everything fed since the last `finalize()` (or creation); the hasher is then
-    /// ready for the next digest.
+    /// ready for the next digest. Not available inside `Blake2b.digest256(_:)` (a programmer error).
     public mutating func finalize() -> Digest256 {
+        precondition(
+            finalizeAllowed, "Blake2b.digest256 finalizes the hasher itself; use Blake2b.withHasher to finalize")
+        return finish()
+    }
+
+    fileprivate mutating func finish() -> Digest256 {
         startIfNeeded()
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let rc = Swift.withUnsafeMutableBytes(of: &words) { out in
@@ -163,17 +173,23 @@ public struct Blake2bHasher: ~Copyable {
 
 extension Blake2b {
     /// The BLAKE2b-256 digest of what `body` feeds the hasher. The state lives on the stack:
-    /// no heap allocation. `body` MUST NOT call `finalize()` (that would end the digest early).
+    /// no heap allocation. `body` MUST NOT call `finalize()` (it traps: that would end the digest early).
     public static func digest256<E: Error>(_ body: (inout Blake2bHasher) throws(E) -> Void) throws(E) -> Digest256 {
-        try withHasher { (hasher) throws(E) -> Digest256 in
+        try withStackState(finalizeAllowed: false) { (hasher) throws(E) -> Digest256 in
             try body(&hasher)
-            return hasher.finalize()
+            return hasher.finish()
         }
     }
 
     /// Runs `body` with a hasher whose state lives on the stack for the duration of the call; for
     /// callers that make several digests in a row with one state.
     public static func withHasher<R, E: Error>(_ body: (inout Blake2bHasher) throws(E) -> R) throws(E) -> R {
+        try withStackState(finalizeAllowed: true, body)
+    }
+
+    private static func withStackState<R, E: Error>(
+        finalizeAllowed: Bool, _ body: (inout Blake2bHasher) throws(E) -> R
+    ) throws(E) -> R {
         precondition(sodiumReadyForHashing)
         // Asking for 64-byte alignment directly would move the buffer to the heap (the standard
         // library stack-allocates only up to 16-byte alignment), so over-allocate and align up.
@@ -181,7 +197,7 @@ extension Blake2b {
             byteCount: Blake2bHasher.stateBytesMax + Blake2bHasher.stateAlignmentBytes, alignment: 16
         ) { (buffer) throws(E) -> R in
             let state = buffer.baseAddress!.alignedUp(toMultipleOf: Blake2bHasher.stateAlignmentBytes)
-            var hasher = Blake2bHasher(state: state)
+            var hasher = Blake2bHasher(state: state, finalizeAllowed: finalizeAllowed)
             return try body(&hasher)
         }
     }

@@ -58,6 +58,12 @@ import Testing
         #expect(digests == (0..<5).map { Digest256(bytes: Blake2b.hash([$0])) })
     }
 
+    @Test func finalizeInsideDigest256IsAProgrammerError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Blake2b.digest256 { hasher in _ = hasher.finalize() }
+        }
+    }
+
     @Test func hexAndBytesRoundTrip() throws {
         var rng = SplitMix64(seed: 5)
         for _ in 0..<200 {
