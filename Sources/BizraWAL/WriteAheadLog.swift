@@ -33,6 +33,12 @@ package final class WriteAheadLog {
         package var index: Raft.Index
         package var term: Raft.Term
         package var chainHead: Digest256
+
+        package init(index: Raft.Index, term: Raft.Term, chainHead: Digest256) {
+            self.index = index
+            self.term = term
+            self.chainHead = chainHead
+        }
     }
 
     /// What replaying the log found.
