@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "bizra", targets: ["bizra"]),
         .executable(name: "bizra-core", targets: ["bizra-core"]),
         .executable(name: "bizra-worker", targets: ["bizra-worker"]),
+        .executable(name: "bizra-consensus", targets: ["bizra-consensus"]),
         .executable(name: "bizra-sim", targets: ["bizra-sim"]),
         .executable(name: "fuzz-frame", targets: ["fuzz-frame"]),
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
@@ -79,12 +80,16 @@ let package = Package(
         // Executables.
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
         .executableTarget(
-            name: "bizra", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", argumentParser, logging],
+            name: "bizra",
+            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraRaft", argumentParser, logging],
             swiftSettings: strict),
         .executableTarget(name: "bizra-sim", dependencies: ["BizraSim"], swiftSettings: strict),
         .executableTarget(
             name: "bizra-worker", dependencies: ["BizraBus", lifecycle, logging], path: "Plugins/Worker",
             swiftSettings: strict),
+        .executableTarget(
+            name: "bizra-consensus", dependencies: ["BizraBus", "BizraRaft", "BizraKV", "BizraWAL", logging],
+            path: "Plugins/Consensus", swiftSettings: strict),
 
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`
         // (scripts/fuzz.sh). Without FUZZING they replay the files named on the command line.

@@ -8,7 +8,10 @@ struct Bizra: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bizra",
         abstract: "BIZRA Mesh: run and operate a signed-bus cluster.",
-        subcommands: [Up.self, Down.self, Status.self, Scale.self, Keys.self, Bus.self, Bench.self])
+        subcommands: [
+            Up.self, Down.self, Status.self, Scale.self, Keys.self, Bus.self, KVCommand.self, ConsensusCommand.self,
+            Bench.self,
+        ])
 }
 
 /// Options every command that touches a deployment shares.

@@ -1,0 +1,286 @@
+import BizraBus
+import BizraKV
+import BizraRaft
+import BizraWAL
+import Foundation
+import Logging
+
+/// The event loop of one consensus member: it owns the Raft node and the key-value store, and
+/// carries out every `Raft.Ready` in the order the core's contract demands (write → messages →
+/// snapshot → committed entries → reads → outcomes). An actor, so that each input (a tick, a
+/// Raft message, a client request, a durable-write report) runs to completion before the next.
+/// Disk writes run on `StorageThread`; the bus on the SDK's IO thread.
+actor ConsensusServer {
+    struct Waiter {
+        let continuation: CheckedContinuation<KV.Reply, Never>
+        let started: ContinuousClock.Instant
+    }
+
+    struct PendingRead {
+        let request: KV.Request
+        let continuation: CheckedContinuation<KV.Reply, Never>
+        let started: ContinuousClock.Instant
+    }
+
+    let log: Logger
+    let bus: BusClient
+    let members: Members
+    let settings: ConsensusSettings
+    let me: Raft.NodeID
+    let storage: StorageThread
+    var node: Raft.Node
+    var kv: KV.Store
+
+    /// Proposals of this member still owed an answer, by proposal sequence.
+    var proposals: [UInt64: Waiter] = [:]
+    var nextProposal: UInt64 = 1
+    /// Reads waiting for the leader's confirmation, by read context.
+    var reads: [UInt64: PendingRead] = [:]
+    var nextRead: UInt64 = 1
+    /// Confirmed reads waiting for the store to apply their index.
+    var confirmedReads: [(index: Raft.Index, read: PendingRead)] = []
+    var lastSnapshotIndex: Raft.Index
+    var lastRole = Raft.Role.follower
+    var lastLeader: Raft.NodeID?
+    var ticks = 0
+    /// When each lease runs out, as this member's clock sees it (only the leader acts on it).
+    var leaseDeadlines: [KV.LeaseID: ContinuousClock.Instant] = [:]
+    var expiryProposed: [KV.LeaseID: ContinuousClock.Instant] = [:]
+    var forgedDropped: UInt64 = 0
+    var malformedDropped: UInt64 = 0
+    var sendFailures: UInt64 = 0
+    var watchDropped: UInt64 = 0
+    var lastDropLog = ContinuousClock.now.advanced(by: .seconds(-3600))
+    let watchEncoder = JSONEncoder()
+
+    init(
+        log: Logger, bus: BusClient, members: Members, settings: ConsensusSettings, me: Raft.NodeID, node: Raft.Node,
+        kv: KV.Store, storage: StorageThread
+    ) {
+        self.log = log
+        self.bus = bus
+        self.members = members
+        self.settings = settings
+        self.me = me
+        self.node = node
+        self.kv = kv
+        self.storage = storage
+        lastSnapshotIndex = node.snapshot.metadata.index
+        let now = ContinuousClock.now
+        for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
+    }
+
+    // MARK: Inputs
+
+    func tick(count: Int) {
+        for _ in 0..<count { node.tick() }
+        ticks += count
+        if ticks % 10 < count {
+            expireWaiters()
+            if node.role == .leader { expireLeases() }
+        }
+        drive()
+    }
+
+    /// A Raft message from the bus. Its `from` MUST be the node whose consensus instance the core
+    /// verified as the sender; anything else is dropped and counted (a forged `from` cannot vote).
+    func receive(_ message: Raft.Message, sender: Principal) {
+        guard sender.component == "consensus", members.id(of: sender.node) == message.from, message.to == me else {
+            forgedDropped += 1
+            if shouldLogDrop() {
+                log.warning(
+                    "dropped a Raft message whose from does not match its verified sender",
+                    metadata: ["peer": "\(sender)", "from": "\(message.from)", "to": "\(message.to)"])
+            }
+            return
+        }
+        node.step(message)
+        drive()
+    }
+
+    func malformed(from sender: Principal, _ error: any Error) {
+        malformedDropped += 1
+        if shouldLogDrop() { log.warning("dropped a malformed Raft message", metadata: ["peer": "\(sender)"]) }
+    }
+
+    func persisted(token: UInt64) {
+        node.persisted(token: token)
+        drive()
+    }
+
+    // MARK: Carrying out Ready
+
+    /// Takes and carries out every `Ready` until the core has nothing more to say.
+    func drive() {
+        while node.hasReady {
+            let ready = node.takeReady()
+            if let write = ready.write { storage.submit(.write(write)) }
+            send(ready.messages)
+            if let snapshot = ready.snapshotToApply { install(snapshot) }
+            apply(ready.committedEntries)
+            answer(ready.reads)
+            settle(ready.outcomes)
+            observe(ready)
+        }
+        maybeCompact()
+    }
+
+    private func send(_ messages: [Raft.Message]) {
+        for message in messages {
+            guard let target = members.name(of: message.to) else { continue }
+            do {
+                try bus.send(
+                    to: .service(node: target, name: "consensus"), type: KV.RequestType.raft, payload: message.encoded)
+            } catch {
+                sendFailures += 1
+                if shouldLogDrop() {
+                    log.warning("a Raft message was not sent: \(error)", metadata: ["peer": "\(target)"])
+                }
+            }
+        }
+    }
+
+    private func install(_ snapshot: Raft.Snapshot) {
+        do {
+            kv = try KV.Store(snapshot: snapshot.data)
+        } catch {
+            // The core checked the data's digest against the snapshot's metadata, so these bytes
+            // are what the leader saved: a decode failure is a bug, and serving would diverge.
+            log.critical("an installed snapshot does not decode: \(error)")
+            exit(ConsensusExit.refusedDamagedData)
+        }
+        lastSnapshotIndex = snapshot.metadata.index
+        let now = ContinuousClock.now
+        leaseDeadlines = [:]
+        for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
+        log.info("installed a snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
+    }
+
+    private func apply(_ entries: [Raft.Entry]) {
+        guard !entries.isEmpty else { return }
+        for entry in entries {
+            var reply = KV.Reply(status: .ok)
+            if let (command, result, events) = kv.apply(entry) {
+                reply = Self.reply(for: result)
+                if let command { track(command.operation, result: result) }
+                publish(events, index: entry.index)
+            }
+            if entry.origin.node == me, let waiter = proposals.removeValue(forKey: entry.origin.sequence) {
+                waiter.continuation.resume(returning: reply)
+            }
+        }
+        serveConfirmedReads()
+    }
+
+    private func answer(_ results: [Raft.ReadResult]) {
+        for result in results {
+            guard let read = reads.removeValue(forKey: result.context) else { continue }
+            guard let index = result.index else {
+                read.continuation.resume(
+                    returning: .failed(result.refusal ?? "the read was refused", leader: members.name(of: node.leader)))
+                continue
+            }
+            if kv.appliedIndex >= index {
+                read.continuation.resume(returning: serve(read.request))
+            } else {
+                confirmedReads.append((index, read))
+            }
+        }
+    }
+
+    private func serveConfirmedReads() {
+        guard !confirmedReads.isEmpty else { return }
+        var waiting: [(index: Raft.Index, read: PendingRead)] = []
+        for pending in confirmedReads {
+            if kv.appliedIndex >= pending.index {
+                pending.read.continuation.resume(returning: serve(pending.read.request))
+            } else {
+                waiting.append(pending)
+            }
+        }
+        confirmedReads = waiting
+    }
+
+    private func settle(_ outcomes: [Raft.ProposalOutcome]) {
+        for outcome in outcomes where outcome.id.node == me {
+            switch outcome.result {
+            case .committed: continue  // answered when applied
+            case .dropped(let reason):
+                proposals.removeValue(forKey: outcome.id.sequence)?.continuation.resume(
+                    returning: .failed(reason, leader: members.name(of: node.leader)))
+            case .unknown(let reason):
+                proposals.removeValue(forKey: outcome.id.sequence)?.continuation.resume(returning: .unknown(reason))
+            }
+        }
+    }
+
+    private func observe(_ ready: Raft.Ready) {
+        for event in ready.events {
+            switch event {
+            case .becameLeader(let term): log.info("became leader", metadata: ["term": "\(term)"])
+            case .steppedDown(let reason): log.info("stepped down: \(reason)", metadata: ["term": "\(ready.term)"])
+            case .chainBroken(let index):
+                log.error("a leader's entries do not link to this log", metadata: ["index": "\(index)"])
+            case .configurationApplied(let configuration, let index):
+                log.info("configuration \(configuration) applied", metadata: ["index": "\(index)"])
+            case .configurationRefused(let index, let reason):
+                log.error("configuration change refused: \(reason)", metadata: ["index": "\(index)"])
+            case .snapshotRefused(let reason): log.warning("snapshot refused: \(reason)")
+            default: break
+            }
+        }
+        if ready.role != lastRole {
+            if ready.role == .leader { resetLeaseDeadlines() }
+            lastRole = ready.role
+        }
+        if ready.leader != lastLeader {
+            log.info(
+                "leader is \(members.name(of: ready.leader) ?? "unknown")", metadata: ["term": "\(ready.term)"])
+            lastLeader = ready.leader
+        }
+    }
+
+    /// Every `snapshotEveryEntries` applied entries: snapshot the store, compact the core's log and
+    /// hand the snapshot and the WAL rewrite to the storage thread (queued after every write
+    /// already handed out, so the WAL never loses an entry it was told to keep).
+    private func maybeCompact() {
+        guard kv.appliedIndex >= lastSnapshotIndex + settings.snapshotEveryEntries else { return }
+        let snapshot = node.compact(data: kv.snapshotData, retainingEntries: settings.retainedEntries)
+        let metadata = snapshot.metadata
+        let status = node.status
+        var retained: [Raft.Entry] = []
+        if status.lastIndex > metadata.index {
+            retained = (metadata.index + 1...status.lastIndex).compactMap { node.entry(at: $0) }
+        }
+        let hardState = Raft.HardState(term: node.term, vote: node.vote, commit: status.commit)
+        let mark = WriteAheadLog.Mark(index: metadata.index, term: metadata.term, chainHead: metadata.chainHead)
+        storage.submit(.compact(snapshot, hardState, mark, retained))
+        lastSnapshotIndex = metadata.index
+    }
+
+    // MARK: Watch
+
+    private func publish(_ events: [KV.Event], index: Raft.Index) {
+        for event in events {
+            let key = String(decoding: event.key.prefix(Self.watchTopicKeyBytesMax), as: UTF8.self)
+            guard let payload = try? watchEncoder.encode(KV.WatchEvent(event, index: index)) else { continue }
+            do {
+                try bus.publish(topic: KV.watchTopicPrefix + key, type: "raft.watch", payload: Array(payload))
+            } catch {
+                watchDropped += 1
+            }
+        }
+    }
+
+    /// Key bytes that go into a watch topic (topics are at most 255 bytes); the event itself
+    /// carries the whole key.
+    static let watchTopicKeyBytesMax = 200
+
+    /// Warnings about dropped input are logged at most once per 5 s, so they cannot flood the log.
+    func shouldLogDrop() -> Bool {
+        let now = ContinuousClock.now
+        guard now - lastDropLog >= .seconds(5) else { return false }
+        lastDropLog = now
+        return true
+    }
+}

@@ -1,0 +1,261 @@
+import ArgumentParser
+import BizraBus
+import BizraKV
+import Foundation
+
+/// `bizra kv …`: the client of the `consensus` service.
+///
+/// Exit codes (README, docs/RUNBOOK.md): 0 ok, 1 not found, 2 cas mismatch, 3 definite failure
+/// (nothing was applied: refused, no leader, no consensus service, bad arguments), 4 unknown
+/// outcome (a write may or may not have been applied; retry with the same --client-id and
+/// --sequence to find out, which the state machine answers exactly once).
+struct KVCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kv", abstract: "Read and write the replicated key-value store (bizra-consensus).",
+        discussion: "Exit codes: 0 ok, 1 not found, 2 cas mismatch, 3 definite failure, 4 unknown outcome.",
+        subcommands: [Put.self, Get.self, Delete.self, CAS.self, List.self, Watch.self, Lease.self])
+}
+
+/// Options of every `bizra kv` command.
+struct KVOptions: ParsableArguments {
+    @OptionGroup var client: ClientOptions
+    @Flag(help: "Print the service's JSON reply.") var json = false
+    @Option(help: "Exactly-once identity of a write: the client id (default: random per run).")
+    var clientID: UInt64?
+    @Option(help: "The write's sequence for --client-id (reuse both to retry a write exactly once).")
+    var sequence: UInt64 = 1
+    @Option(help: "Milliseconds to wait for an answer.") var timeoutMillis = 6_000
+}
+
+/// The exit codes of `bizra kv` and `bizra consensus`.
+enum KVExit {
+    static let ok: Int32 = 0
+    static let notFound: Int32 = 1
+    static let casMismatch: Int32 = 2
+    static let failed: Int32 = 3
+    static let unknown: Int32 = 4
+
+    static func code(for status: KV.Reply.Status) -> Int32 {
+        switch status {
+        case .ok: ok
+        case .notFound: notFound
+        case .casMismatch: casMismatch
+        case .failed, .notLeader: failed
+        case .unknown: unknown
+        }
+    }
+}
+
+/// One request/reply exchange with the `consensus` service of `--node`.
+enum ConsensusCall {
+    /// Sends `request` (JSON) as `type` and decodes the reply as `Reply`. A request that got no
+    /// answer ends `unknown` when it was a write, `failed` otherwise.
+    static func send<Reply: Decodable>(
+        _ options: ClientOptions, type: String, request: KV.Request, isWrite: Bool, timeoutMillis: Int,
+        target: String? = nil, as reply: Reply.Type
+    ) async throws -> Reply {
+        let bus: BusClient
+        do { bus = try options.connect() } catch {
+            throw CLIError("cannot connect to node \(options.node): \(error)", exitCode: KVExit.failed)
+        }
+        defer { bus.close() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let payload = Array(try encoder.encode(request))
+        let destination = Destination.service(node: target ?? options.node, name: "consensus")
+        do {
+            let delivery = try await bus.request(
+                destination, type: type, payload: payload, timeoutMillis: timeoutMillis, retries: 1)
+            do { return try JSONDecoder().decode(Reply.self, from: Data(delivery.payload)) } catch {
+                throw CLIError("the consensus service sent an unreadable reply: \(error)", exitCode: KVExit.unknown)
+            }
+        } catch let error as BusError {
+            let noAnswer = error.code == .timedOut || error.failure?.code == .timedOut
+            if noAnswer && isWrite {
+                throw CLIError("no answer from consensus (outcome unknown): \(error)", exitCode: KVExit.unknown)
+            }
+            throw CLIError("consensus request failed: \(error)", exitCode: KVExit.failed)
+        }
+    }
+}
+
+extension KVOptions {
+    /// Sends a KV request and reports the reply: JSON with --json, else `text` of it (or the
+    /// status on standard error); exits with the reply's code.
+    func run(_ request: KV.Request, isWrite: Bool, text: (KV.Reply) -> String?) async throws {
+        try await CLIError.reporting {
+            var request = request
+            if isWrite {
+                request.client = clientID ?? UInt64.random(in: 1...UInt64.max)
+                request.sequence = sequence
+            }
+            let reply = try await ConsensusCall.send(
+                client, type: KV.RequestType.kv, request: request, isWrite: isWrite, timeoutMillis: timeoutMillis,
+                as: KV.Reply.self)
+            KVOptions.report(reply, json: json, text: text)
+        }
+    }
+
+    static func report(_ reply: KV.Reply, json: Bool, text: (KV.Reply) -> String?) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            if let data = try? encoder.encode(reply) { print(String(decoding: data, as: UTF8.self)) }
+        } else if reply.status == .ok {
+            if let line = text(reply) { print(line) }
+        } else {
+            var line = reply.status.rawValue.replacingOccurrences(of: "_", with: " ")
+            if reply.status == .casMismatch { line += ": the key's modification revision is \(reply.revision ?? 0)" }
+            if let error = reply.error { line += ": \(error)" }
+            if let leader = reply.leader { line += " (leader: \(leader))" }
+            FileHandle.standardError.write(Data("bizra: \(line)\n".utf8))
+        }
+        fflush(nil)
+        let code = KVExit.code(for: reply.status)
+        if code != 0 { Foundation.exit(code) }
+    }
+}
+
+extension KVCommand {
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set KEY to VALUE (prints the new revision).")
+        @OptionGroup var options: KVOptions
+        @Argument var key: String
+        @Argument var value: String
+        @Option(help: "Attach the key to this lease (deleted when it ends).") var lease: UInt64?
+
+        func run() async throws {
+            var request = KV.Request(op: "put")
+            request.key = key
+            request.value = value
+            request.lease = lease
+            try await options.run(request, isWrite: true) { "OK \($0.revision ?? 0)" }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print KEY's value (linearizable read; the bare value without --json).")
+        @OptionGroup var options: KVOptions
+        @Argument var key: String
+
+        func run() async throws {
+            var request = KV.Request(op: "get")
+            request.key = key
+            try await options.run(request, isWrite: false) { $0.value ?? "" }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete KEY.")
+        @OptionGroup var options: KVOptions
+        @Argument var key: String
+
+        func run() async throws {
+            var request = KV.Request(op: "delete")
+            request.key = key
+            try await options.run(request, isWrite: true) { "OK \($0.revision ?? 0)" }
+        }
+    }
+
+    struct CAS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cas",
+            abstract: "Set KEY to VALUE only if its modification revision is --expected (0: only if absent).")
+        @OptionGroup var options: KVOptions
+        @Argument var key: String
+        @Argument var value: String
+        @Option(help: "The modification revision KEY must have (0 = KEY must not exist).") var expected: UInt64
+        @Option(help: "Attach the key to this lease.") var lease: UInt64?
+
+        func run() async throws {
+            var request = KV.Request(op: "cas")
+            request.key = key
+            request.value = value
+            request.expected = expected
+            request.lease = lease
+            try await options.run(request, isWrite: true) { "OK \($0.revision ?? 0)" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys starting with PREFIX (KEY=VALUE lines).")
+        @OptionGroup var options: KVOptions
+        @Argument var prefix = ""
+        @Option(help: "The most keys to list.") var limit: Int?
+
+        func run() async throws {
+            var request = KV.Request(op: "list")
+            request.prefix = prefix
+            request.limit = limit
+            try await options.run(request, isWrite: false) { reply in
+                let lines = (reply.items ?? []).map { "\($0.key)=\($0.value)" }
+                return lines.isEmpty ? nil : lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Lease: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Leases: grant TTL_MS | revoke ID | keepalive ID (ID is also the lock's fencing token).")
+        @OptionGroup var options: KVOptions
+        @Argument(help: "grant, revoke or keepalive") var action: String
+        @Argument(help: "TTL in milliseconds (grant) or the lease id.") var value: UInt64
+
+        func run() async throws {
+            var request = KV.Request(op: "lease-\(action)")
+            switch action {
+            case "grant": request.ttlMillis = value
+            case "revoke", "keepalive": request.lease = value
+            default: throw ValidationError("the action is grant, revoke or keepalive")
+            }
+            try await options.run(request, isWrite: action != "keepalive") { reply in
+                action == "grant" ? "\(reply.lease ?? 0)" : "OK"
+            }
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print changes to keys starting with PREFIX as they apply on --node (JSON lines with --json).")
+        @OptionGroup var client: ClientOptions
+        @Argument var prefix = ""
+        @Flag(help: "Print each event as JSON.") var json = false
+        @Option(help: "Stop after this many events.") var count: Int?
+        @Option(help: "Stop after this many seconds.") var seconds: Double?
+
+        func run() async throws {
+            try await CLIError.reporting {
+                let bus = try client.connect()
+                defer { bus.close() }
+                let stream = bus.subscribe(KV.watchTopicPrefix + prefix)
+                let limit = seconds
+                let timer = Task {
+                    if let limit {
+                        try? await Task.sleep(for: .seconds(limit))
+                        bus.close()
+                    }
+                }
+                var seen = 0
+                for await delivery in stream {
+                    guard let event = try? JSONDecoder().decode(KV.WatchEvent.self, from: Data(delivery.payload))
+                    else { continue }
+                    // A topic prefix also matches longer keys cut to the topic's length limit.
+                    guard event.key.hasPrefix(prefix) else { continue }
+                    if json {
+                        print(String(decoding: delivery.payload, as: UTF8.self))
+                    } else {
+                        print(
+                            event.type == "put"
+                                ? "PUT \(event.key)=\(event.value) (revision \(event.revision))"
+                                : "DELETE \(event.key) (revision \(event.revision))")
+                    }
+                    fflush(nil)
+                    seen += 1
+                    if let count, seen >= count { break }
+                }
+                timer.cancel()
+            }
+        }
+    }
+}
