@@ -17,12 +17,27 @@ final class LocalCluster {
         return root.appendingPathComponent(".build/debug").path
     }()
 
-    init(nodes: [String] = ["n1"]) throws {
+    /// The bus-config file given to every command, when the test brings its own (`configYAML`).
+    let configPath: String?
+
+    init(nodes: [String] = ["n1"], configYAML: String? = nil) throws {
         let suffix = String(SecureRandom.uint64() % 1_000_000_000, radix: 36)
         directory = DataDirectory(root: "/tmp/bizra-it-\(suffix)")
         // Distinct ports per run: 20000...59000 in steps of 1000 (a node uses portBase...+99).
         portBase = 20_000 + Int(SecureRandom.uint64() % 40) * 1000
         self.nodes = nodes
+        if let configYAML {
+            try DataDirectory.makeDirectory(directory.root)
+            configPath = directory.root + "/bus-config.yaml"
+            try configYAML.write(toFile: directory.root + "/bus-config.yaml", atomically: true, encoding: .utf8)
+        } else {
+            configPath = nil
+        }
+        try up()
+    }
+
+    /// Starts (or restarts, after `down()`) the supervisor of the selected nodes.
+    func up() throws {
         var arguments = ["up", "--detach"] + common
         for node in nodes { arguments += ["--node", node] }
         let result = try Self.run(arguments)
@@ -32,7 +47,15 @@ final class LocalCluster {
         }
     }
 
-    var common: [String] { ["--data-dir", directory.root, "--port-base", "\(portBase)"] }
+    /// Stops every process gracefully, keeping the data directory.
+    func down() throws {
+        let result = try cli(["down"])
+        guard result.status == 0 else { throw ClusterError("bizra down failed: \(result.output)") }
+    }
+
+    var common: [String] {
+        ["--data-dir", directory.root, "--port-base", "\(portBase)"] + (configPath.map { ["--config", $0] } ?? [])
+    }
 
     deinit { teardown() }
 

@@ -1,0 +1,155 @@
+import BizraBus
+import BizraCrypto
+import Foundation
+import Testing
+
+/// Real processes: a supervisor, a core and `bizra-consensus` on a one-node cluster, driven
+/// through `bizra kv` and `bizra consensus`; restarts, kill -9 and WAL damage. Serialized: each
+/// test brings up its own deployment on its own data directory and ports.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ConsensusProcessTests {
+    /// One node running only `consensus` (a one-voter Raft cluster: it elects itself).
+    static let oneNodeConfig = """
+        cluster: bizra-consensus-test
+        nodes:
+          - id: n1
+            address: 127.0.0.1
+            portBase: 17100
+            zone: z1
+            voteWeight: 1
+            components:
+              consensus: 1
+        acl:
+          - topic: "bus."
+            publish: ["*/core"]
+          - topic: "raft."
+            publish: ["*/consensus"]
+          - topic: ""
+            publish: ["*"]
+        """
+
+    static func startOneNode() throws -> LocalCluster {
+        let cluster = try LocalCluster(configYAML: oneNodeConfig)
+        try cluster.waitForLeader()
+        return cluster
+    }
+
+    @Test func putGetCasDeleteThroughTheCLI() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        let put = try cluster.cli(["kv", "put", "k1", "hello world"])
+        #expect(put.status == 0, "\(put.output)")
+        let get = try cluster.cli(["kv", "get", "k1"])
+        #expect(get.status == 0)
+        #expect(get.output == "hello world\n", "get prints the bare value")
+        let json = try cluster.cli(["kv", "get", "k1", "--json"])
+        let reply = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        let revision = try #require(reply?["modRevision"] as? Int)
+        #expect(reply?["status"] as? String == "ok")
+        #expect(try cluster.cli(["kv", "get", "absent"]).status == 1, "not found exits 1")
+        let mismatch = try cluster.cli(["kv", "cas", "k1", "v2", "--expected", "\(revision + 100)"])
+        #expect(mismatch.status == 2, "cas mismatch exits 2: \(mismatch.output)")
+        #expect(try cluster.cli(["kv", "cas", "k1", "v2", "--expected", "\(revision)"]).status == 0)
+        #expect(try cluster.cli(["kv", "get", "k1"]).output == "v2\n")
+        #expect(try cluster.cli(["kv", "cas", "new", "x", "--expected", "0"]).status == 0, "cas 0 creates")
+        let list = try cluster.cli(["kv", "list", "k"])
+        #expect(list.output == "k1=v2\n", "\(list.output)")
+        #expect(try cluster.cli(["kv", "delete", "k1"]).status == 0)
+        #expect(try cluster.cli(["kv", "delete", "k1"]).status == 1, "deleting an absent key is not found")
+        #expect(try cluster.cli(["kv", "get", "k1"]).status == 1)
+        let status = try cluster.cli(["consensus", "status", "--json"])
+        #expect(status.output.contains("\"leader\" : \"n1\""), "\(status.output)")
+    }
+
+    @Test func aRetriedWriteAppliesExactlyOnce() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        let first = try cluster.cli(["kv", "put", "x", "1", "--client-id", "77", "--sequence", "5", "--json"])
+        #expect(try cluster.cli(["kv", "put", "x", "2"]).status == 0)
+        // The same (client, sequence) again: answered with the first result, nothing applied.
+        let retry = try cluster.cli(["kv", "put", "x", "1", "--client-id", "77", "--sequence", "5", "--json"])
+        #expect(first.output == retry.output, "\(first.output) vs \(retry.output)")
+        #expect(try cluster.cli(["kv", "get", "x"]).output == "2\n")
+    }
+
+    @Test func killMinus9KeepsEveryAcknowledgedWrite() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        for i in 0..<20 { #expect(try cluster.cli(["kv", "put", "key\(i)", "value\(i)"]).status == 0) }
+        let victim = try #require(try cluster.status().children.first { $0.component == "consensus" })
+        kill(victim.pid, SIGKILL)
+        #expect(
+            try cluster.eventually(20) {
+                try cluster.status().children.contains {
+                    $0.component == "consensus" && $0.pid != victim.pid && $0.pid > 0
+                }
+            }, "the supervisor did not restart consensus:\n\(cluster.logs())")
+        try cluster.waitForLeader()
+        for i in 0..<20 { #expect(try cluster.cli(["kv", "get", "key\(i)"]).output == "value\(i)\n") }
+    }
+
+    @Test func restartAfterDownKeepsDataAndRepairsATornWALTail() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        for i in 0..<10 { #expect(try cluster.cli(["kv", "put", "key\(i)", "value\(i)"]).status == 0) }
+        try cluster.down()
+        // A torn write: a record header promising 100 bytes, followed by only 10 of them.
+        let wal = try cluster.lastWALSegment()
+        let handle = try #require(FileHandle(forWritingAtPath: wal))
+        handle.seekToEndOfFile()
+        handle.write(Data([0, 0, 0, 100, 1, 2, 3, 4] + [UInt8](repeating: 0xAB, count: 10)))
+        try handle.close()
+        try cluster.up()
+        try cluster.waitForLeader()
+        for i in 0..<10 { #expect(try cluster.cli(["kv", "get", "key\(i)"]).output == "value\(i)\n") }
+        let log = cluster.consensusLog()
+        #expect(log.contains("repaired a torn WAL tail"), "\(log)")
+        #expect(try cluster.cli(["kv", "put", "after", "repair"]).status == 0)
+    }
+
+    @Test func aCorruptedRecordInTheMiddleIsRefusedWithAClearError() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        for i in 0..<10 { #expect(try cluster.cli(["kv", "put", "key\(i)", "marker-\(i)-value"]).status == 0) }
+        try cluster.down()
+        let wal = try cluster.lastWALSegment()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: wal)))
+        let marker = Array("marker-3-value".utf8)
+        let offset = try #require(
+            (0...(bytes.count - marker.count)).first { Array(bytes[$0..<($0 + marker.count)]) == marker })
+        bytes[offset + 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: wal))
+        try cluster.up()
+        #expect(
+            cluster.eventually(15) { cluster.consensusLog().contains("refusing to serve") },
+            "consensus did not refuse the damaged WAL:\n\(cluster.logs())")
+        let log = cluster.consensusLog()
+        #expect(log.contains(wal) && log.contains("at offset"), "the error names the file and offset: \(log)")
+        let get = try cluster.cli(["kv", "get", "key0"])
+        #expect(get.status != 0, "a node with a damaged WAL must not serve: \(get.output)")
+    }
+}
+
+extension LocalCluster {
+    /// Waits until `node`'s consensus reports a leader.
+    func waitForLeader(node: String = "n1", seconds: Double = 20) throws {
+        let elected = try eventually(seconds) {
+            let status = try cli(["consensus", "status", "--json", "--node", node])
+            return status.status == 0 && status.output.contains("\"leader\" :")
+        }
+        guard elected else { throw ClusterError("no consensus leader within \(seconds) s:\n\(logs())") }
+    }
+
+    func lastWALSegment(node: String = "n1") throws -> String {
+        let dir = directory.dataDir(node: node, component: "consensus") + "/wal"
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".wal") }.sorted()
+        guard let last = names.last else { throw ClusterError("no WAL segment in \(dir)") }
+        return dir + "/" + last
+    }
+
+    func consensusLog(node: String = "n1") -> String {
+        (try? String(
+            contentsOfFile: directory.logPath(node: node, component: "consensus", instance: 0), encoding: .utf8))
+            ?? ""
+    }
+}
