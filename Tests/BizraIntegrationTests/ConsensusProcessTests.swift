@@ -72,6 +72,29 @@ struct ConsensusProcessTests {
         #expect(try cluster.cli(["kv", "get", "x"]).output == "2\n")
     }
 
+    @Test func aRaftMessageWithAForgedFromIsDroppedAndCounted() async throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        let bus = try cluster.client()
+        defer { bus.close() }
+        // A "timeout now" claiming to come from member 1 (n1's consensus), in term 99, sent by a
+        // client identity: encoded by hand as docs/PROTOCOL.md §9 specifies.
+        var forged: [UInt8] = [1, 9]
+        for field: UInt64 in [1, 1, 99] {
+            forged += (0..<8).reversed().map { UInt8(truncatingIfNeeded: field >> ($0 * 8)) }
+        }
+        for _ in 0..<3 {
+            try bus.send(to: .service(node: "n1", name: "consensus"), type: "raft.message", payload: forged)
+        }
+        let counted = try cluster.eventually(10) {
+            try cluster.cli(["consensus", "status", "--json"]).output.contains("\"forgedDropped\" : 3")
+        }
+        let status = try cluster.cli(["consensus", "status", "--json"]).output
+        #expect(counted, "\(status)")
+        #expect(!status.contains("\"term\" : 99"), "a forged message changed the term: \(status)")
+        #expect(try cluster.cli(["kv", "put", "still", "serving"]).status == 0)
+    }
+
     @Test func killMinus9KeepsEveryAcknowledgedWrite() throws {
         let cluster = try Self.startOneNode()
         defer { cluster.teardown() }
