@@ -72,7 +72,8 @@ package struct SnapshotStore {
         }
     }
 
-    func path(for index: Raft.Index) -> String {
+    /// The file that holds the snapshot at `index`.
+    package func path(for index: Raft.Index) -> String {
         let digits = String(index)
         return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".snap"
     }
