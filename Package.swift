@@ -70,7 +70,7 @@ let package = Package(
         // Pure protocol cores (no IO, no clocks, no randomness).
         .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
         // The replicated key-value state machine of bizra-consensus (pure).
-        .target(name: "BizraKV", dependencies: ["BizraRaft"], swiftSettings: strict),
+        .target(name: "BizraKV", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
         // Durable Raft storage for the consensus shell: segmented WAL and snapshot files (disk IO).
         .target(name: "BizraWAL", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
 
@@ -81,14 +81,17 @@ let package = Package(
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
         .executableTarget(
             name: "bizra",
-            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraRaft", argumentParser, logging],
+            dependencies: [
+                "BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraRaft", "BizraWAL", argumentParser, logging,
+            ],
             swiftSettings: strict),
         .executableTarget(name: "bizra-sim", dependencies: ["BizraSim"], swiftSettings: strict),
         .executableTarget(
             name: "bizra-worker", dependencies: ["BizraBus", lifecycle, logging], path: "Plugins/Worker",
             swiftSettings: strict),
         .executableTarget(
-            name: "bizra-consensus", dependencies: ["BizraBus", "BizraRaft", "BizraKV", "BizraWAL", logging],
+            name: "bizra-consensus",
+            dependencies: ["BizraBus", "BizraCrypto", "BizraRaft", "BizraKV", "BizraWAL", logging],
             path: "Plugins/Consensus", swiftSettings: strict),
 
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`

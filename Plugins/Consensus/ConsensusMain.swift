@@ -60,9 +60,11 @@ struct ConsensusMain {
             let node = try Raft.Node(settings: settings.raftSettings(id: me), recovered: opened.recovered)
             let kv = try KV.Store(snapshot: opened.recovered.snapshot.data)
             let storage = StorageThread(storage: opened.storage, log: log)
+            let leafFile = try MerkleLeafFile(
+                path: directory + "/merkle.leaves", snapshotIndex: opened.recovered.snapshot.metadata.index)
             let server = ConsensusServer(
                 log: log, bus: context.bus, members: members, settings: settings, me: me, node: node, kv: kv,
-                storage: storage)
+                storage: storage, leafFile: leafFile)
             storage.start { token in Task { await server.persisted(token: token) } }
             log.info(
                 "consensus member \(me) of \(members.names.count) started",
@@ -106,6 +108,11 @@ struct ConsensusMain {
         switch request.type {
         case KV.RequestType.status:
             return try json.encode(await server.status())
+        case KV.RequestType.snapshot:
+            return try json.encode(await server.snapshotNow())
+        case KV.RequestType.proof:
+            let decoded = try json.decode(KV.Request.self, request.payload)
+            return try json.encode(await server.proof(decoded))
         case KV.RequestType.kv, KV.RequestType.admin:
             let decoded: KV.Request
             do { decoded = try json.decode(KV.Request.self, request.payload) } catch {

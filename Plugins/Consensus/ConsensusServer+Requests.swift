@@ -1,3 +1,4 @@
+import BizraCrypto
 import BizraKV
 import BizraRaft
 import Foundation
@@ -287,5 +288,41 @@ extension ConsensusServer {
             lastIndex: status.lastIndex, firstIndex: status.firstIndex, merkleRoot: status.merkleRoot.hex,
             merkleSize: status.merkleSize, revision: kv.revision, keys: kv.items.count, joint: voters.isJoint,
             members: members, forgedDropped: forgedDropped)
+    }
+}
+
+// MARK: Inclusion proofs
+
+extension ConsensusServer {
+    /// The proof that the entry which last wrote `request.key` is in the Merkle tree of this
+    /// member's applied entries (see `KV.InclusionProof`).
+    func proof(_ request: KV.Request) -> KV.Reply {
+        guard let key = request.key else { return .failed("proof needs a key") }
+        let keyBytes = Array(key.utf8)
+        guard let item = kv.get(keyBytes) else { return KV.Reply(status: .notFound) }
+        guard let index = lastWriteIndex[keyBytes], let entry = node.entry(at: index) else {
+            return .failed(
+                "the entry that last wrote \(key) is compacted into this member's snapshot; proofs cover entries still in its log (write the key again, or ask another member with --node)"
+            )
+        }
+        let size = kv.appliedIndex
+        guard let leaves = leafFile.leaves(size), leaves[Int(index - 1)] == entry.hash else {
+            return .failed(
+                "this member does not hold the hashes of every entry (it installed a snapshot from the leader); ask another member with --node"
+            )
+        }
+        let root = Raft.Merkle.root(of: leaves)
+        let status = node.status
+        guard status.merkleSize != size || status.merkleRoot == root else {
+            return .failed("the leaf file disagrees with the core's Merkle root; proofs refused")
+        }
+        let previous = index > 1 ? leaves[Int(index - 2)] : .zero
+        var reply = KV.Reply(status: .ok)
+        reply.revision = item.modRevision
+        reply.proof = KV.InclusionProof(
+            node: members.name(of: me) ?? "", key: key, value: String(decoding: item.value, as: UTF8.self),
+            entry: KV.InclusionProof.ProvenEntry(entry, previousHash: previous),
+            proof: Raft.MerkleProof.make(leaves: leaves, leafIndex: index - 1), root: root)
+        return reply
     }
 }

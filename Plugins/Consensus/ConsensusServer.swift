@@ -28,6 +28,7 @@ actor ConsensusServer {
     let settings: ConsensusSettings
     let me: Raft.NodeID
     let storage: StorageThread
+    let leafFile: MerkleLeafFile
     var node: Raft.Node
     var kv: KV.Store
 
@@ -47,6 +48,9 @@ actor ConsensusServer {
     var leaseDeadlines: [KV.LeaseID: ContinuousClock.Instant] = [:]
     var expiryProposed: [KV.LeaseID: ContinuousClock.Instant] = [:]
     var forgedDropped: UInt64 = 0
+    /// The log index of the entry that last wrote each key, for inclusion proofs (keys written
+    /// before this member's snapshot are absent: that entry is gone from the log).
+    var lastWriteIndex: [[UInt8]: Raft.Index] = [:]
     var malformedDropped: UInt64 = 0
     var sendFailures: UInt64 = 0
     var watchDropped: UInt64 = 0
@@ -55,7 +59,7 @@ actor ConsensusServer {
 
     init(
         log: Logger, bus: BusClient, members: Members, settings: ConsensusSettings, me: Raft.NodeID, node: Raft.Node,
-        kv: KV.Store, storage: StorageThread
+        kv: KV.Store, storage: StorageThread, leafFile: MerkleLeafFile
     ) {
         self.log = log
         self.bus = bus
@@ -65,6 +69,7 @@ actor ConsensusServer {
         self.node = node
         self.kv = kv
         self.storage = storage
+        self.leafFile = leafFile
         lastSnapshotIndex = node.snapshot.metadata.index
         let now = ContinuousClock.now
         for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
@@ -150,6 +155,8 @@ actor ConsensusServer {
             exit(ConsensusExit.refusedDamagedData)
         }
         lastSnapshotIndex = snapshot.metadata.index
+        leafFile.restarted(at: snapshot.metadata.index)
+        lastWriteIndex = [:]
         let now = ContinuousClock.now
         leaseDeadlines = [:]
         for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
@@ -163,12 +170,14 @@ actor ConsensusServer {
             if let (command, result, events) = kv.apply(entry) {
                 reply = Self.reply(for: result)
                 if let command { track(command.operation, result: result) }
+                for event in events { lastWriteIndex[event.key] = event.kind == .put ? entry.index : nil }
                 publish(events, index: entry.index)
             }
             if entry.origin.node == me, let waiter = proposals.removeValue(forKey: entry.origin.sequence) {
                 waiter.continuation.resume(returning: reply)
             }
         }
+        leafFile.append(entries)
         serveConfirmedReads()
     }
 
@@ -243,8 +252,8 @@ actor ConsensusServer {
     /// Every `snapshotEveryEntries` applied entries: snapshot the store, compact the core's log and
     /// hand the snapshot and the WAL rewrite to the storage thread (queued after every write
     /// already handed out, so the WAL never loses an entry it was told to keep).
-    private func maybeCompact() {
-        guard kv.appliedIndex >= lastSnapshotIndex + settings.snapshotEveryEntries else { return }
+    private func maybeCompact(force: Bool = false) {
+        guard kv.appliedIndex >= lastSnapshotIndex + (force ? 1 : settings.snapshotEveryEntries) else { return }
         let snapshot = node.compact(data: kv.snapshotData, retainingEntries: settings.retainedEntries)
         let metadata = snapshot.metadata
         let status = node.status
@@ -253,9 +262,20 @@ actor ConsensusServer {
             retained = (metadata.index + 1...status.lastIndex).compactMap { node.entry(at: $0) }
         }
         let hardState = Raft.HardState(term: node.term, vote: node.vote, commit: status.commit)
+        leafFile.sync()
         let mark = WriteAheadLog.Mark(index: metadata.index, term: metadata.term, chainHead: metadata.chainHead)
         storage.submit(.compact(snapshot, hardState, mark, retained))
         lastSnapshotIndex = metadata.index
+    }
+
+    /// A snapshot for a backup (`bizra consensus snapshot save`): taken now unless nothing
+    /// applied since the last one; the reply names its index.
+    func snapshotNow() -> KV.Reply {
+        maybeCompact(force: true)
+        var reply = KV.Reply(status: .ok)
+        reply.index = lastSnapshotIndex
+        reply.revision = kv.revision
+        return reply
     }
 
     // MARK: Watch

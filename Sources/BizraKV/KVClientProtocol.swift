@@ -10,6 +10,12 @@ extension KV {
         package static let status = "consensus.status"
         /// Membership and leadership: `KV.Request` with an admin op, answered with `KV.Reply`.
         package static let admin = "consensus.admin"
+        /// An inclusion proof of the entry that last wrote `key`: `KV.Request`, answered with a
+        /// `KV.Reply` whose `proof` is set.
+        package static let proof = "consensus.proof"
+        /// Take a snapshot now: answered with a `KV.Reply` whose `index` names it (the file
+        /// `snap/<index>.snap` in the member's data directory appears once it is durable).
+        package static let snapshot = "consensus.snapshot"
         /// Raft messages between members (directed, one way; binary `Raft.Message` encoding).
         package static let raft = "raft.message"
     }
@@ -62,6 +68,9 @@ extension KV {
         /// The leader this member knows (bus-config id), when relevant.
         package var leader: String?
         package var error: String?
+        package var proof: InclusionProof?
+        /// snapshot: the log index of the snapshot taken.
+        package var index: UInt64?
 
         package init(status: Status, definite: Bool = true) {
             self.status = status

@@ -10,7 +10,7 @@ struct Bizra: AsyncParsableCommand {
         abstract: "BIZRA Mesh: run and operate a signed-bus cluster.",
         subcommands: [
             Up.self, Down.self, Status.self, Scale.self, Keys.self, Bus.self, KVCommand.self, ConsensusCommand.self,
-            Bench.self,
+            VerifyProof.self, Bench.self,
         ])
 }
 

@@ -8,7 +8,10 @@ struct ConsensusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consensus", abstract: "Inspect and operate bizra-consensus (Raft).",
         discussion: "Exit codes: 0 ok, 3 definite failure, 4 unknown outcome.",
-        subcommands: [StatusCommand.self, TransferLeader.self, AddMember.self, RemoveMember.self, SetWeight.self])
+        subcommands: [
+            StatusCommand.self, TransferLeader.self, AddMember.self, RemoveMember.self, SetWeight.self,
+            ConsensusSnapshot.self,
+        ])
 }
 
 extension ConsensusCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BizraBus
+import BizraCrypto
 import BizraKV
 import Foundation
 
@@ -13,7 +14,7 @@ struct KVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv", abstract: "Read and write the replicated key-value store (bizra-consensus).",
         discussion: "Exit codes: 0 ok, 1 not found, 2 cas mismatch, 3 definite failure, 4 unknown outcome.",
-        subcommands: [Put.self, Get.self, Delete.self, CAS.self, List.self, Watch.self, Lease.self])
+        subcommands: [Put.self, Get.self, Delete.self, CAS.self, List.self, Watch.self, Lease.self, Proof.self])
 }
 
 /// Options of every `bizra kv` command.
@@ -257,5 +258,74 @@ extension KVCommand {
                 timer.cancel()
             }
         }
+    }
+}
+
+extension KVCommand {
+    struct Proof: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print (or save) an inclusion proof of the log entry that last wrote KEY.",
+            discussion:
+                "Check it offline with `bizra verify-proof FILE --root ROOT` (ROOT from `bizra consensus status`).")
+        @OptionGroup var client: ClientOptions
+        @Argument var key: String
+        @Option(help: "Write the proof to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            try await CLIError.reporting {
+                var request = KV.Request(op: "proof")
+                request.key = key
+                let reply = try await ConsensusCall.send(
+                    client, type: KV.RequestType.proof, request: request, isWrite: false, timeoutMillis: 10_000,
+                    as: KV.Reply.self)
+                guard reply.status == .ok, let proof = reply.proof else {
+                    KVOptions.report(reply, json: false) { _ in nil }
+                    return
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                let text = String(decoding: try encoder.encode(proof), as: UTF8.self) + "\n"
+                if let output {
+                    try text.write(toFile: output, atomically: true, encoding: .utf8)
+                    print("proof of \(key) (entry \(proof.entry.index), root \(proof.root.hex)) written to \(output)")
+                } else {
+                    print(text, terminator: "")
+                }
+            }
+        }
+    }
+}
+
+/// `bizra verify-proof FILE`: checks an inclusion proof offline (no cluster needed).
+struct VerifyProof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-proof",
+        abstract: "Check a `bizra kv proof` file offline: exit 0 when it holds, 3 when it does not.")
+    @Argument var file: String
+    @Option(help: "The Merkle root you trust (64 hex digits), e.g. from `bizra consensus status` of several members.")
+    var root: String?
+
+    func run() throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw CLIError("cannot read \(file): \(error.localizedDescription)", exitCode: KVExit.failed)
+        }
+        guard let proof = try? JSONDecoder().decode(KV.InclusionProof.self, from: data) else {
+            throw CLIError("\(file) is not an inclusion proof", exitCode: KVExit.failed)
+        }
+        var trusted: Digest256?
+        if let root {
+            guard let digest = Digest256(hex: root) else {
+                throw CLIError("--root must be 64 hex digits", exitCode: KVExit.failed)
+            }
+            trusted = digest
+        }
+        if let problem = proof.problem(trustedRoot: trusted) {
+            FileHandle.standardError.write(Data("bizra: invalid proof: \(problem)\n".utf8))
+            throw ExitCode(KVExit.failed)
+        }
+        print(
+            "valid: entry \(proof.entry.index) (term \(proof.entry.term)) wrote \(proof.key)=\(proof.value); it is leaf \(proof.proof.leafIndex) of the Merkle tree of \(proof.proof.treeSize) entries with root \(proof.root.hex)\(trusted == nil ? " (pass --root to check the root against one you trust)" : ", the trusted root")"
+        )
     }
 }

@@ -95,6 +95,45 @@ struct ConsensusProcessTests {
         #expect(try cluster.cli(["kv", "put", "still", "serving"]).status == 0)
     }
 
+    @Test func aProofOfAKeyVerifiesOfflineAgainstThePublishedRoot() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        for (key, value) in [("a", "1"), ("b", "2"), ("a", "3"), ("c", "4")] {
+            #expect(try cluster.cli(["kv", "put", key, value]).status == 0)
+        }
+        let file = cluster.directory.root + "/a.proof"
+        let proof = try cluster.cli(["kv", "proof", "a", "--output", file])
+        #expect(proof.status == 0, "\(proof.output)")
+        let status = try cluster.cli(["consensus", "status", "--json"]).output
+        let root = try #require(
+            (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["merkleRoot"] as? String)
+        let verified = try LocalCluster.run(["verify-proof", file, "--root", root])
+        #expect(verified.status == 0 && verified.output.contains("valid"), "\(verified.output)")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"value\" : \"3\"", with: "\"value\" : \"9\"").write(
+            toFile: file, atomically: true, encoding: .utf8)
+        let forged = try LocalCluster.run(["verify-proof", file, "--root", root])
+        #expect(forged.status == 3, "a tampered proof must not verify: \(forged.output)")
+    }
+
+    @Test func snapshotSaveAndRestoreRebuildTheStore() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        for i in 0..<5 { #expect(try cluster.cli(["kv", "put", "key\(i)", "value\(i)"]).status == 0) }
+        let backup = cluster.directory.root + "/backup.snap"
+        let saved = try cluster.cli(["consensus", "snapshot", "save", backup])
+        #expect(saved.status == 0, "\(saved.output)")
+        #expect(try cluster.cli(["kv", "put", "after", "backup"]).status == 0)
+        try cluster.down()
+        let restored = try cluster.cli(["consensus", "snapshot", "restore", backup])
+        #expect(restored.status == 0, "\(restored.output)")
+        try cluster.up()
+        try cluster.waitForLeader()
+        for i in 0..<5 { #expect(try cluster.cli(["kv", "get", "key\(i)"]).output == "value\(i)\n") }
+        #expect(try cluster.cli(["kv", "get", "after"]).status == 1, "a write after the backup is not in it")
+        #expect(try cluster.cli(["kv", "put", "new", "write"]).status == 0)
+    }
+
     @Test func killMinus9KeepsEveryAcknowledgedWrite() throws {
         let cluster = try Self.startOneNode()
         defer { cluster.teardown() }
