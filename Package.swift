@@ -111,7 +111,7 @@ let package = Package(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto", "BizraSim"], exclude: ["Scenarios"],
             swiftSettings: strict),
         .testTarget(
-            name: "BizraIntegrationTests", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto"],
+            name: "BizraIntegrationTests", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV"],
             swiftSettings: strict),
     ]
 )

@@ -1,0 +1,179 @@
+import BizraBus
+import BizraCrypto
+import BizraKV
+import Foundation
+import Testing
+
+/// Real processes: three nodes started by `bizra up` (each with its core, its link and
+/// `bizra-consensus`), talking Raft over the links. kill -9 of the leader and SIGSTOP/SIGCONT of
+/// a follower while a client keeps writing; every acknowledged write must survive.
+@Suite(
+    .serialized, .timeLimit(.minutes(4)),
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: LocalCluster.binDir + "/bizra-compression"),
+        "needs the link component (bizra-compression) for traffic between nodes"))
+struct ConsensusClusterTests {
+    static let nodes = ["n1", "n2", "n3"]
+
+    /// Three nodes, each with its link and one consensus member (no workers).
+    static let threeNodeConfig = """
+        cluster: bizra-consensus-cluster-test
+        nodes:
+          - id: n1
+            address: 127.0.0.1
+            portBase: 17100
+            zone: z1
+            voteWeight: 1
+            components:
+              compression: 1
+              consensus: 1
+          - id: n2
+            address: 127.0.0.1
+            portBase: 17200
+            zone: z2
+            voteWeight: 1
+            components:
+              compression: 1
+              consensus: 1
+          - id: n3
+            address: 127.0.0.1
+            portBase: 17300
+            zone: z3
+            voteWeight: 1
+            components:
+              compression: 1
+              consensus: 1
+        acl:
+          - topic: "bus."
+            publish: ["*/core"]
+          - topic: "raft."
+            publish: ["*/consensus"]
+          - topic: ""
+            publish: ["*"]
+        """
+
+    static func startThreeNodes() throws -> LocalCluster {
+        let cluster = try LocalCluster(nodes: nodes, configYAML: threeNodeConfig)
+        for node in nodes { try cluster.waitForLeader(node: node, seconds: 30) }
+        return cluster
+    }
+
+    @Test func killingTheLeaderElectsANewOneWithin10sAndLosesNoAcknowledgedWrite() async throws {
+        let cluster = try Self.startThreeNodes()
+        defer { cluster.teardown() }
+        let leader = try cluster.consensusLeader(asking: "n1")
+        let survivor = try #require(Self.nodes.first { $0 != leader })
+        let bus = try cluster.client(node: survivor)
+        defer { bus.close() }
+        var acknowledged: [String: String] = [:]
+        for i in 0..<30 {
+            let reply = try await cluster.put(
+                bus, node: survivor, key: "before\(i)", value: "v\(i)", sequence: UInt64(i + 1))
+            #expect(reply.status == .ok, "\(reply)")
+            if reply.status == .ok { acknowledged["before\(i)"] = "v\(i)" }
+        }
+        let victim = try #require(
+            try cluster.status().children.first { $0.node == leader && $0.component == "consensus" })
+        kill(victim.pid, SIGKILL)
+        let killed = ContinuousClock.now
+        var firstWriteAfterKill: Duration?
+        var sequence: UInt64 = 100
+        while ContinuousClock.now - killed < .seconds(15) {
+            sequence += 1
+            let key = "after\(sequence)"
+            let reply = try await cluster.put(bus, node: survivor, key: key, value: "w", sequence: sequence)
+            if reply.status == .ok {
+                acknowledged[key] = "w"
+                if firstWriteAfterKill == nil { firstWriteAfterKill = ContinuousClock.now - killed }
+                if acknowledged.count >= 50 { break }
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let failover = try #require(
+            firstWriteAfterKill, "no write succeeded within 15 s of the kill:\n\(cluster.logs())")
+        #expect(failover < .seconds(10), "a new leader took \(failover) to serve a write")
+        let newLeader = try cluster.consensusLeader(asking: survivor)
+        #expect(newLeader != leader)
+        for (key, value) in acknowledged.sorted(by: { $0.key < $1.key }) {
+            let reply = try await cluster.get(bus, node: survivor, key: key)
+            #expect(reply.value == value, "acknowledged write \(key) lost: \(reply)")
+        }
+        print("consensus failover: first write \(failover) after kill -9 of leader \(leader); new leader \(newLeader)")
+    }
+
+    @Test func aPausedFollowerCatchesUpAfterSIGCONT() async throws {
+        let cluster = try Self.startThreeNodes()
+        defer { cluster.teardown() }
+        let leader = try cluster.consensusLeader(asking: "n1")
+        let follower = try #require(Self.nodes.first { $0 != leader })
+        let bus = try cluster.client(node: leader)
+        defer { bus.close() }
+        let paused = try #require(
+            try cluster.status().children.first { $0.node == follower && $0.component == "consensus" })
+        kill(paused.pid, SIGSTOP)
+        var written = 0
+        for i in 0..<100 {
+            let reply = try await cluster.put(
+                bus, node: leader, key: "paused\(i)", value: "v\(i)", sequence: UInt64(i + 1))
+            if reply.status == .ok { written += 1 }
+        }
+        kill(paused.pid, SIGCONT)
+        #expect(written == 100, "writes with one follower paused must succeed (a quorum remains)")
+        let leaderStatus = try cluster.consensusStatus(node: leader)
+        let caughtUp = try cluster.eventually(20) {
+            let status = try cluster.consensusStatus(node: follower)
+            return (status["applied"] as? Int ?? 0) >= (leaderStatus["commit"] as? Int ?? Int.max)
+        }
+        #expect(caughtUp, "follower \(follower) did not catch up:\n\(cluster.logs())")
+        let followerBus = try cluster.client(node: follower)
+        defer { followerBus.close() }
+        let reply = try await cluster.get(followerBus, node: follower, key: "paused99")
+        #expect(reply.value == "v99")
+    }
+}
+
+extension LocalCluster {
+    /// The leader `node`'s consensus member reports.
+    func consensusLeader(asking node: String) throws -> String {
+        let status = try consensusStatus(node: node)
+        guard let leader = status["leader"] as? String else { throw ClusterError("\(node) knows no leader") }
+        return leader
+    }
+
+    func consensusStatus(node: String) throws -> [String: Any] {
+        let result = try cli(["consensus", "status", "--json", "--node", node])
+        guard result.status == 0,
+            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        else { throw ClusterError("consensus status of \(node) failed: \(result.output)") }
+        return object
+    }
+
+    func put(_ bus: BusClient, node: String, key: String, value: String, sequence: UInt64) async throws -> KV.Reply {
+        var request = KV.Request(op: "put")
+        request.key = key
+        request.value = value
+        request.client = 4242
+        request.sequence = sequence
+        return try await kv(bus, node: node, request)
+    }
+
+    func get(_ bus: BusClient, node: String, key: String) async throws -> KV.Reply {
+        var request = KV.Request(op: "get")
+        request.key = key
+        return try await kv(bus, node: node, request)
+    }
+
+    /// One request to `node`'s consensus service; a bus failure is reported as `unknown`.
+    func kv(_ bus: BusClient, node: String, _ request: KV.Request) async throws -> KV.Reply {
+        let payload = Array(try JSONEncoder().encode(request))
+        do {
+            let reply = try await bus.request(
+                .service(node: node, name: "consensus"), type: KV.RequestType.kv, payload: payload,
+                timeoutMillis: 6_000, retries: 1)
+            return try JSONDecoder().decode(KV.Reply.self, from: Data(reply.payload))
+        } catch let error as BusError {
+            return .unknown("\(error)")
+        }
+    }
+}
