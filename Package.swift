@@ -111,7 +111,8 @@ let package = Package(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto", "BizraSim"], exclude: ["Scenarios"],
             swiftSettings: strict),
         .testTarget(
-            name: "BizraIntegrationTests", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV"],
+            name: "BizraIntegrationTests",
+            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraSim"],
             swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import BizraBus
 import BizraCrypto
 import BizraKV
+import BizraSim
 import Foundation
 import Testing
 
@@ -131,6 +132,119 @@ struct ConsensusClusterTests {
         let reply = try await cluster.get(followerBus, node: follower, key: "paused99")
         #expect(reply.value == "v99")
     }
+}
+
+extension ConsensusClusterTests {
+    @Test func aConcurrentWorkloadWithKillsAndPausesIsLinearizable() async throws {
+        let cluster = try Self.startThreeNodes()
+        defer { cluster.teardown() }
+        var buses: [String: BusClient] = [:]
+        for node in Self.nodes { buses[node] = try cluster.client(node: node) }
+        defer { for bus in buses.values { bus.close() } }
+        let connections = buses
+        let recorder = HistoryRecorder()
+        let started = ContinuousClock.now
+        let runFor = Duration.seconds(9)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<4 {
+                group.addTask {
+                    try await Self.client(
+                        lane: lane, cluster: cluster, buses: connections, recorder: recorder, until: started + runFor)
+                }
+            }
+            group.addTask { try await Self.injectFaults(cluster, started: started) }
+            try await group.waitForAll()
+        }
+        let history = await recorder.history
+        let operations = history.events.filter { $0.type != .invoke }
+        let writesOK = operations.filter { $0.f == "write" && $0.type == .ok }.count
+        let readsOK = operations.filter { $0.f == "read" && $0.type == .ok }.count
+        #expect(writesOK >= 20 && readsOK >= 20, "too little work to check: \(writesOK) writes, \(readsOK) reads")
+        let verdict = LinearizabilityChecker(model: RegisterModel()).check(history)
+        #expect(verdict.isValid, "\(verdict)\n\(history.events.map { "\($0)" }.joined(separator: "\n"))")
+        print(
+            "consensus linearizability: \(operations.count) operations (\(writesOK) writes ok, \(readsOK) reads ok, \(operations.filter { $0.type == .info }.count) indeterminate): \(verdict)"
+        )
+    }
+
+    /// One client: random reads and writes of one key through random nodes. An indeterminate
+    /// write retires the process (Jepsen's rule): the client continues as a new process.
+    static func client(
+        lane: Int, cluster: LocalCluster, buses: [String: BusClient], recorder: HistoryRecorder,
+        until deadline: ContinuousClock.Instant
+    ) async throws {
+        var process = lane
+        var sequence: UInt64 = 0
+        var clientID = UInt64(1_000 + lane)
+        var value = Int64(lane) * 1_000_000
+        while ContinuousClock.now < deadline {
+            let node = nodes[Int.random(in: 0..<nodes.count)]
+            let bus = buses[node]!
+            if Bool.random() {
+                value += 1
+                sequence += 1
+                await recorder.record(.init(process: process, type: .invoke, f: "write", value: .int(value)))
+                var request = KV.Request(op: "put")
+                request.key = "register"
+                request.value = "\(value)"
+                request.client = clientID
+                request.sequence = sequence
+                let reply = try await cluster.kv(bus, node: node, request)
+                let type: History.EventType =
+                    reply.status == .ok ? .ok : reply.status == .failed && reply.definite ? .fail : .info
+                await recorder.record(.init(process: process, type: type, f: "write", value: .int(value)))
+                if type == .info {
+                    process += 100
+                    clientID += 100
+                    sequence = 0
+                }
+            } else {
+                await recorder.record(.init(process: process, type: .invoke, f: "read"))
+                let reply = try await cluster.get(bus, node: node, key: "register")
+                switch reply.status {
+                case .ok:
+                    await recorder.record(
+                        .init(process: process, type: .ok, f: "read", value: .int(Int64(reply.value ?? "") ?? 0)))
+                case .notFound:
+                    await recorder.record(.init(process: process, type: .ok, f: "read", value: .none))
+                default:
+                    await recorder.record(.init(process: process, type: .fail, f: "read"))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 5...30)))
+        }
+    }
+
+    /// kill -9 of the leader after 2 s; SIGSTOP of a follower at 4.5 s, SIGCONT at 6 s.
+    static func injectFaults(_ cluster: LocalCluster, started: ContinuousClock.Instant) async throws {
+        try await Task.sleep(until: started + .seconds(2), clock: .continuous)
+        let leader = try cluster.consensusLeader(asking: "n1")
+        if let victim = try cluster.status().children.first(where: { $0.node == leader && $0.component == "consensus" })
+        {
+            kill(victim.pid, SIGKILL)
+        }
+        try await Task.sleep(until: started + .seconds(4.5), clock: .continuous)
+        let current = (try? cluster.consensusLeader(asking: nodes.first { $0 != leader }!)) ?? leader
+        let follower = nodes.first { $0 != current && $0 != leader } ?? nodes.first { $0 != current }!
+        guard
+            let paused = try cluster.status().children.first(where: {
+                $0.node == follower && $0.component == "consensus"
+            })
+        else { return }
+        kill(paused.pid, SIGSTOP)
+        try await Task.sleep(until: started + .seconds(6), clock: .continuous)
+        kill(paused.pid, SIGCONT)
+    }
+}
+
+/// Its properties are all constants; the workload's tasks share it.
+extension LocalCluster: @unchecked Sendable {}
+
+/// The client-observed history of a real-process test, in real-time order.
+actor HistoryRecorder {
+    private(set) var history = History()
+
+    func record(_ event: History.Event) { history.append(event) }
 }
 
 extension LocalCluster {
