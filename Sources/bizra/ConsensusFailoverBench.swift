@@ -52,7 +52,7 @@ struct ConsensusFailoverBench: AsyncParsableCommand {
                     request.client = clientID
                     request.sequence = sequence
                     if let reply = try? await Self.call(
-                        clients[survivor]!, node: survivor, request, timeoutMillis: 1_000),
+                        clients[survivor]!, node: survivor, request, timeoutMillis: 150),
                         reply.status == .ok
                     {
                         served = ContinuousClock.now - killed
