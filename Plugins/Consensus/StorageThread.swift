@@ -18,9 +18,11 @@ final class StorageThread: @unchecked Sendable {
         case compact(Raft.Snapshot, Raft.HardState, WriteAheadLog.Mark, [Raft.Entry])
     }
 
-    /// Jobs queued and not yet taken. The core bounds writes in flight
-    /// (`Raft.Limits.writesInFlightMax`); compactions are at most one per snapshot interval.
-    static let jobsMax = Raft.Limits.writesInFlightMax + 64
+    /// Jobs queued and not yet taken. Every write a leader starts carries at least one new entry,
+    /// and the core tracks at most `proposalsPendingMax` proposals; a follower's writes in flight
+    /// are capped at `writesInFlightMax`; term and vote changes and compactions are rare. Beyond
+    /// this bound the shell's accounting is wrong, which is a bug worth stopping for.
+    static let jobsMax = Raft.Limits.proposalsPendingMax + Raft.Limits.writesInFlightMax + 1_024
 
     /// Touched only by the storage thread once `start` ran (hence `@unchecked Sendable`).
     private let storage: RaftDiskStorage

@@ -103,6 +103,29 @@ struct ConsensusClusterTests {
         print("consensus failover: first write \(failover) after kill -9 of leader \(leader); new leader \(newLeader)")
     }
 
+    @Test func restartingEveryNodeKeepsEveryAcknowledgedWrite() async throws {
+        let cluster = try Self.startThreeNodes()
+        defer { cluster.teardown() }
+        do {
+            let bus = try cluster.client(node: "n2")
+            defer { bus.close() }
+            for i in 0..<40 {
+                let reply = try await cluster.put(
+                    bus, node: "n2", key: "durable\(i)", value: "v\(i)", sequence: UInt64(i + 1))
+                #expect(reply.status == .ok, "\(reply)")
+            }
+        }
+        try cluster.down()
+        try cluster.up()
+        for node in Self.nodes { try cluster.waitForLeader(node: node, seconds: 30) }
+        let bus = try cluster.client(node: "n3")
+        defer { bus.close() }
+        for i in 0..<40 {
+            let reply = try await cluster.get(bus, node: "n3", key: "durable\(i)")
+            #expect(reply.value == "v\(i)", "durable\(i) after restarting every node: \(reply)")
+        }
+    }
+
     @Test func aPausedFollowerCatchesUpAfterSIGCONT() async throws {
         let cluster = try Self.startThreeNodes()
         defer { cluster.teardown() }
