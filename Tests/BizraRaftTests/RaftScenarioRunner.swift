@@ -181,7 +181,12 @@ struct RaftScenarioRunner {
             dropped["\(message.from)->\(message.to)", default: 0] += 1
             return
         }
+        let before = (output.count, cluster.queue.count)
         act(message.to) { $0.deliver(message) }
+        let type = F.messageType(message.body)
+        if output.count == before.0, cluster.queue.count == before.1, type == "vote" || type == "pre-vote" {
+            output.append("\(message.to): ignores \(F.message(message))")
+        }
     }
 
     mutating func stabilize(_ arguments: inout Arguments) throws(ScriptError) {
@@ -345,6 +350,7 @@ struct RaftScenarioRunner {
     mutating func act(_ id: Raft.NodeID, _ body: (inout RaftMemoryCluster) -> [String]) {
         let before = Observation(cluster, id)
         let lines = body(&cluster)
+        cluster.process(id)
         settle(id)
         output += lines
         report(id, since: before)

@@ -31,7 +31,8 @@ import Testing
                 actual = try runner.perform(step)
             } catch {
                 Issue.record("\(name):\(step.line): \(step.command): \(error)")
-                return
+                outputs.append(["error: \(error)"])
+                break
             }
             outputs.append(actual)
             if !Self.rewriting, actual != step.expected {
@@ -41,6 +42,7 @@ import Testing
                 return
             }
         }
+        outputs += script.steps.dropFirst(outputs.count).map(\.expected)
         if Self.rewriting {
             let rendered = script.rendered(outputs: outputs)
             if rendered != text { try rendered.write(to: url, atomically: true, encoding: .utf8) }
