@@ -41,6 +41,7 @@ extension Raft.Node {
                 return false
             }
             if request.preVote { return true }  // a pre-vote never changes our term
+            if request.transfer, message.from == transferee { transferee = nil }  // done, not aborted
             becomeFollower(term: message.term, leader: nil, reason: "vote request for a higher term")
             return true
         case .voteResponse(let preVote, let granted) where preVote && granted:
