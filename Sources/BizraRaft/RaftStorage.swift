@@ -156,6 +156,7 @@ extension Raft.Node {
             log.applied = entry.index
             if entry.kind == .configChange { applyConfigChange(entry) }
         }
+        leaveJointIfDue()
         return entries
     }
 }
