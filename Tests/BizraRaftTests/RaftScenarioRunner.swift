@@ -46,6 +46,7 @@ struct RaftScenarioRunner {
         case "add-node": try addNode(&arguments)
         case "tick": try tick(&arguments)
         case "campaign": try campaign(&arguments)
+        case "elect": try elect(&arguments)
         case "deliver": try deliver(&arguments)
         case "stabilize": try stabilize(&arguments)
         case "drop": try drop(&arguments)
@@ -152,6 +153,19 @@ struct RaftScenarioRunner {
             }
             return ["\(id): campaigns after \(ticks) ticks"]
         }
+    }
+
+    /// `campaign`, then delivery rounds until the node leads (its no-op is sent, not delivered).
+    mutating func elect(_ arguments: inout Arguments) throws(ScriptError) {
+        let id = try arguments.node()
+        arguments.positional.insert(String(id), at: 0)
+        try campaign(&arguments)
+        var rounds = 0
+        while cluster.nodes[id]?.role != .leader, !cluster.queue.isEmpty, rounds < Self.stabilizeRoundsMax {
+            deliverRound(MessageFilter())
+            rounds += 1
+        }
+        guard cluster.nodes[id]?.role == .leader else { throw ScriptError(description: "\(id) did not win") }
     }
 
     mutating func deliver(_ arguments: inout Arguments) throws(ScriptError) {
