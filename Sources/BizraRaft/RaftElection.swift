@@ -36,8 +36,18 @@ extension Raft.Node {
         switch message.body {
         case .voteRequest(let request):
             // Leader stickiness: a node that heard from a live leader within the minimum election
-            // timeout ignores a candidate (unless leadership is being handed over to it).
-            if settings.checkQuorum, leader != nil, electionElapsed < settings.electionTimeoutTicks, !request.transfer {
+            // timeout ignores a candidate (unless leadership is being handed over to it). With
+            // lease reads, a node that just (re)started may have acknowledged a leader before it
+            // crashed, so it also stays quiet for one election timeout after start.
+            let justStarted: Bool
+            if case .lease = settings.readMode {
+                justStarted = tickCount < settings.electionTimeoutTicks
+            } else {
+                justStarted = false
+            }
+            if settings.checkQuorum, leader != nil || justStarted, electionElapsed < settings.electionTimeoutTicks,
+                !request.transfer
+            {
                 return false
             }
             if request.preVote { return true }  // a pre-vote never changes our term
