@@ -58,6 +58,7 @@ struct RaftScenarioRunner {
         case "transfer": try transfer(&arguments)
         case "compact": try compact(&arguments)
         case "crash", "restart": try crashOrRestart(&arguments)
+        case "corrupt": try corrupt(&arguments)
         case "sync", "stall", "unstall": try storage(&arguments)
         case "status", "config", "progress", "log", "outcomes", "reads", "events", "queue", "merkle":
             try show(&arguments)
@@ -338,6 +339,17 @@ struct RaftScenarioRunner {
             let entries = disk.entries.isEmpty ? "none" : "\(disk.entries.first!.index)..\(disk.entries.last!.index)"
             return ["\(id): restarted from snapshot \(disk.snapshot.metadata.index), entries \(entries)"]
         }
+    }
+
+    /// `corrupt ID index=N`: flips the first payload byte of the durable entry N (a disk error).
+    mutating func corrupt(_ arguments: inout Arguments) throws(ScriptError) {
+        let id = try arguments.node()
+        let index = Raft.Index(try arguments.int("index") ?? 0)
+        guard let position = cluster.storage[id]?.entries.firstIndex(where: { $0.index == index }),
+            !cluster.storage[id]!.entries[position].payload.isEmpty
+        else { throw ScriptError(description: "node \(id) stores no entry \(index) with a payload") }
+        cluster.storage[id]!.entries[position].payload[0] ^= 0xFF
+        output.append("\(id): entry \(index) corrupted on disk")
     }
 
     mutating func storage(_ arguments: inout Arguments) throws(ScriptError) {
