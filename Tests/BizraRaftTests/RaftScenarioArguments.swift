@@ -136,12 +136,14 @@ extension RaftScenarioRunner {
     }
 
     /// Which queued messages `deliver`, `drop` and `tamper` act on: `from=`, `to=`, `type=` (the
-    /// message's second word, e.g. `app`, `heartbeat-resp`) and at most `count=` of them.
+    /// message's second word, e.g. `app`, `heartbeat-resp`), at most `count=` of them, in `order=`.
     struct MessageFilter {
         var from: Raft.NodeID?
         var to: Raft.NodeID?
         var types: [String]?
         var countMax = Int.max
+        /// `deliver order=reverse`: the taken messages arrive newest first (a reordering link).
+        var reversed = false
 
         init() {}
 
@@ -156,6 +158,10 @@ extension RaftScenarioRunner {
             }
             types = arguments.string("type").map { $0.split(separator: ",").map(String.init) }
             countMax = try arguments.int("count") ?? Int.max
+            if let order = arguments.string("order") {
+                guard order == "reverse" || order == "fifo" else { throw ScriptError(description: "order=reverse|fifo") }
+                reversed = order == "reverse"
+            }
         }
 
         func matches(_ message: Raft.Message) -> Bool {

@@ -186,7 +186,7 @@ struct RaftScenarioRunner {
             }
         }
         cluster.queue = kept
-        for message in taken { deliverNow(message) }
+        for message in filter.reversed ? taken.reversed() : taken { deliverNow(message) }
     }
 
     mutating func deliverNow(_ message: Raft.Message) {
