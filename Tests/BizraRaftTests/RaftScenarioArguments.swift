@@ -159,7 +159,9 @@ extension RaftScenarioRunner {
             types = arguments.string("type").map { $0.split(separator: ",").map(String.init) }
             countMax = try arguments.int("count") ?? Int.max
             if let order = arguments.string("order") {
-                guard order == "reverse" || order == "fifo" else { throw ScriptError(description: "order=reverse|fifo") }
+                guard order == "reverse" || order == "fifo" else {
+                    throw ScriptError(description: "order=reverse|fifo")
+                }
                 reversed = order == "reverse"
             }
         }
