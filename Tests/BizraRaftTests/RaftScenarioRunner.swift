@@ -21,6 +21,7 @@ struct RaftScenarioRunner {
     /// Bounds on the loops of `campaign`, `stabilize` and automatic syncing.
     static let campaignTicksMax = 1_000
     static let stabilizeRoundsMax = 1_000
+    static let settleSyncsMax = 100
 
     var cluster: RaftMemoryCluster!
     var bootstrap = Raft.Configuration(weights: [:])
@@ -150,9 +151,9 @@ struct RaftScenarioRunner {
                     if case .campaignStarted = $0 { return true }
                     return false
                 }
-                if started { break }
+                if started { return ["\(id): campaigns after \(ticks) ticks"] }
             }
-            return ["\(id): campaigns after \(ticks) ticks"]
+            return ["\(id): no campaign after \(ticks) ticks"]
         }
     }
 
@@ -392,7 +393,7 @@ struct RaftScenarioRunner {
     mutating func settle(_ id: Raft.NodeID) {
         guard !stalled.contains(id) else { return }
         var rounds = 0
-        while cluster.nodes[id] != nil, cluster.storage[id]?.unsynced.isEmpty == false, rounds < 100 {
+        while cluster.nodes[id] != nil, cluster.storage[id]?.unsynced.isEmpty == false, rounds < Self.settleSyncsMax {
             cluster.sync(id)
             rounds += 1
         }
