@@ -119,7 +119,7 @@ extension RaftScenarioRunner {
     /// `raw-deliver from=X to=Y prev=P [count=N] [commit=C] [term=T] …`: builds an append from
     /// X's log (the entries after P, at most N, X's commit and term unless given), applies the
     /// `mutate` options, and delivers it to Y at once, as a forger on the link would.
-    mutating func rawDeliver(_ arguments: inout Arguments, input: [String]) throws(ScriptError) {
+    mutating func rawDeliver(_ arguments: inout Arguments) throws(ScriptError) {
         let from = try arguments.id("from")
         let to = try arguments.id("to")
         guard let sender = cluster.nodes[from] else { throw ScriptError(description: "node \(from) is down") }

@@ -64,7 +64,7 @@ struct RaftScenarioRunner {
         case "status", "config", "progress", "log", "outcomes", "reads", "events", "queue", "merkle":
             try show(&arguments)
         case "tamper": try tamper(&arguments)
-        case "raw-deliver": try rawDeliver(&arguments, input: step.input)
+        case "raw-deliver": try rawDeliver(&arguments)
         default: throw ScriptError(description: "unknown command \(arguments.command)")
         }
         try arguments.checkAllUsed()

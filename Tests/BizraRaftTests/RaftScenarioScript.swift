@@ -8,7 +8,8 @@
 /// 1: appended 1.1 at index 2 term 1
 /// ```
 ///
-/// Lines between a command and its `----` are the command's input (used by `raw-deliver`).
+/// Lines between a command and its `----` are the command's input (kept on rewrite; no command
+/// reads any yet).
 /// Comments and blank lines between steps are kept as they are when the file is rewritten.
 struct RaftScenarioScript {
     struct Step {
