@@ -51,6 +51,7 @@ extension Raft.Node {
                 return false
             }
             if request.preVote { return true }  // a pre-vote never changes our term
+            if request.transfer, message.from == transferee { transferee = nil }  // done, not aborted
             becomeFollower(term: message.term, leader: nil, reason: "vote request for a higher term")
             return true
         case .voteResponse(let preVote, let granted) where preVote && granted:
@@ -131,7 +132,10 @@ extension Raft.Node {
         preVote: Bool, granted: Bool, from voter: Raft.NodeID, term responseTerm: Raft.Term
     ) {
         switch role {
-        case .preCandidate where preVote && responseTerm == term + 1, .candidate where !preVote:
+        // A granted pre-vote carries the term we would campaign in; a refusal carries the voter's
+        // term, which is ours (a higher one made us a follower already).
+        case .preCandidate where preVote && (responseTerm == term + 1 || (!granted && responseTerm == term)),
+            .candidate where !preVote:
             votes[voter] = granted
             _ = concludeElection(preVote: preVote)
         default:
