@@ -73,11 +73,15 @@ extension ConsensusServer {
         return await withCheckedContinuation { continuation in
             let sequence = nextProposal
             nextProposal += 1
-            switch node.propose(command.encoded, id: Raft.ProposalID(node: me, sequence: sequence)) {
+            let payload = command.encoded
+            switch node.propose(payload, id: Raft.ProposalID(node: me, sequence: sequence)) {
             case .failure(let refusal):
                 continuation.resume(returning: .failed(refusal.description, leader: members.name(of: node.leader)))
-            case .success:
-                proposals[sequence] = Waiter(continuation: continuation, started: .now)
+            case .success(let acceptance):
+                var waiter = Waiter(continuation: continuation, started: .now)
+                if command.client != 0 { waiter.payload = payload }
+                if case .forwarded = acceptance { waiter.forwarded = true }
+                proposals[sequence] = waiter
                 drive()
             }
         }
@@ -232,6 +236,11 @@ extension ConsensusServer {
             reads[context] = nil
             read.continuation.resume(
                 returning: .failed("the read was not confirmed within \(settings.requestTimeoutMillis) ms"))
+        }
+        retryLater.removeAll { waiter in
+            guard now - waiter.started > limit else { return false }
+            waiter.continuation.resume(returning: .unknown("no leader took the write again in time"))
+            return true
         }
         confirmedReads.removeAll { pending in
             guard now - pending.read.started > limit else { return false }

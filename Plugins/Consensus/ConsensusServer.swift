@@ -14,6 +14,11 @@ actor ConsensusServer {
     struct Waiter {
         let continuation: CheckedContinuation<KV.Reply, Never>
         let started: ContinuousClock.Instant
+        /// The encoded command when it may be proposed again: it carries a client id and
+        /// sequence, so the state machine applies it once however many copies commit.
+        var payload: [UInt8]?
+        /// Whether the core forwarded it to a leader (rather than appending it as leader).
+        var forwarded = false
     }
 
     struct PendingRead {
@@ -35,6 +40,9 @@ actor ConsensusServer {
     /// Proposals of this member still owed an answer, by proposal sequence.
     var proposals: [UInt64: Waiter] = [:]
     var nextProposal: UInt64 = 1
+    /// Deduplicated writes whose outcome went unknown and that wait for a leader to be proposed
+    /// again (until their request times out).
+    var retryLater: [Waiter] = []
     /// Reads waiting for the leader's confirmation, by read context.
     var reads: [UInt64: PendingRead] = [:]
     var nextRead: UInt64 = 1
@@ -80,6 +88,7 @@ actor ConsensusServer {
     func tick(count: Int) {
         for _ in 0..<count { node.tick() }
         ticks += count
+        retryWaitingWrites()
         if ticks % 10 < count {
             expireWaiters()
             if node.role == .leader { expireLeases() }
@@ -218,7 +227,12 @@ actor ConsensusServer {
                 proposals.removeValue(forKey: outcome.id.sequence)?.continuation.resume(
                     returning: .failed(reason, leader: members.name(of: node.leader)))
             case .unknown(let reason):
-                proposals.removeValue(forKey: outcome.id.sequence)?.continuation.resume(returning: .unknown(reason))
+                guard let waiter = proposals.removeValue(forKey: outcome.id.sequence) else { continue }
+                if waiter.payload != nil {
+                    repropose(waiter, reason: reason)
+                } else {
+                    waiter.continuation.resume(returning: .unknown(reason))
+                }
             }
         }
     }
@@ -246,6 +260,7 @@ actor ConsensusServer {
             log.info(
                 "leader is \(members.name(of: ready.leader) ?? "unknown")", metadata: ["term": "\(ready.term)"])
             lastLeader = ready.leader
+            if ready.leader != nil { reforwardToNewLeader() }
         }
     }
 
@@ -276,6 +291,48 @@ actor ConsensusServer {
         reply.index = lastSnapshotIndex
         reply.revision = kv.revision
         return reply
+    }
+
+    // MARK: Proposing again (exactly once, by client and sequence)
+
+    /// A new leader: writes forwarded to the old one may be lost with it. Rather than wait for
+    /// their timeout, propose the deduplicated ones again at once (the copy that commits first
+    /// applies; any other answers with its result).
+    private func reforwardToNewLeader() {
+        let stale = proposals.filter { $0.value.forwarded && $0.value.payload != nil }.keys.sorted()
+        for sequence in stale {
+            guard let waiter = proposals.removeValue(forKey: sequence) else { continue }
+            repropose(waiter, reason: "the leader changed")
+        }
+    }
+
+    /// Proposes a deduplicated write again under a new proposal id, or keeps it for a later tick
+    /// when no leader takes it now; answers `unknown` once its request has run out of time.
+    func repropose(_ waiter: Waiter, reason: String) {
+        guard let payload = waiter.payload,
+            ContinuousClock.now - waiter.started < .milliseconds(settings.requestTimeoutMillis)
+        else {
+            waiter.continuation.resume(returning: .unknown(reason))
+            return
+        }
+        let sequence = nextProposal
+        nextProposal += 1
+        switch node.propose(payload, id: Raft.ProposalID(node: me, sequence: sequence)) {
+        case .success(let acceptance):
+            var moved = waiter
+            if case .forwarded = acceptance { moved.forwarded = true } else { moved.forwarded = false }
+            proposals[sequence] = moved
+        case .failure:
+            retryLater.append(waiter)
+        }
+    }
+
+    /// Every tick: writes waiting for a leader are proposed again.
+    func retryWaitingWrites() {
+        guard !retryLater.isEmpty else { return }
+        let waiting = retryLater
+        retryLater.removeAll()
+        for waiter in waiting { repropose(waiter, reason: "no leader took the write again in time") }
     }
 
     // MARK: Watch
