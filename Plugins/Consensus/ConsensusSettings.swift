@@ -38,6 +38,7 @@ struct ConsensusSettings: Sendable {
         if let value = env["BIZRA_CONSENSUS_SNAPSHOT_ENTRIES"].flatMap(UInt64.init), value > 0 {
             settings.snapshotEveryEntries = value
         }
+        if let value = env["BIZRA_CONSENSUS_RETAINED_ENTRIES"].flatMap(UInt64.init) { settings.retainedEntries = value }
         return settings
     }
 
