@@ -126,6 +126,44 @@ struct ConsensusClusterTests {
         }
     }
 
+    @Test func aFollowerFarBehindCatchesUpFromASnapshot() async throws {
+        let cluster = try LocalCluster(
+            nodes: Self.nodes,
+            environment: ["BIZRA_CONSENSUS_SNAPSHOT_ENTRIES": "40", "BIZRA_CONSENSUS_RETAINED_ENTRIES": "2"],
+            configYAML: Self.threeNodeConfig)
+        defer { cluster.teardown() }
+        for node in Self.nodes { try cluster.waitForLeader(node: node, seconds: 30) }
+        let leader = try cluster.consensusLeader(asking: "n1")
+        let follower = try #require(Self.nodes.first { $0 != leader })
+        let paused = try #require(
+            try cluster.status().children.first { $0.node == follower && $0.component == "consensus" })
+        kill(paused.pid, SIGSTOP)
+        do {
+            let bus = try cluster.client(node: leader)
+            defer { bus.close() }
+            for i in 0..<120 {
+                let reply = try await cluster.put(
+                    bus, node: leader, key: "s\(i)", value: "v\(i)", sequence: UInt64(i + 1))
+                #expect(reply.status == .ok, "\(reply)")
+            }
+        }
+        kill(paused.pid, SIGCONT)
+        let leaderCommit = try cluster.consensusStatus(node: leader)["commit"] as? Int ?? Int.max
+        let caughtUp = try cluster.eventually(30) {
+            (try cluster.consensusStatus(node: follower)["applied"] as? Int ?? 0) >= leaderCommit
+        }
+        #expect(caughtUp, "follower \(follower) did not catch up:\n\(cluster.logs())")
+        #expect(
+            cluster.consensusLog(node: follower).contains("installed a snapshot"),
+            "the follower should have caught up from a snapshot:\n\(cluster.consensusLog(node: follower))")
+        let leaderRoot = try cluster.consensusStatus(node: leader)["merkleRoot"] as? String
+        let followerStatus = try cluster.consensusStatus(node: follower)
+        if followerStatus["merkleSize"] as? Int == leaderCommit {
+            #expect(
+                followerStatus["merkleRoot"] as? String == leaderRoot, "the Merkle root survives a snapshot install")
+        }
+    }
+
     @Test func aPausedFollowerCatchesUpAfterSIGCONT() async throws {
         let cluster = try Self.startThreeNodes()
         defer { cluster.teardown() }

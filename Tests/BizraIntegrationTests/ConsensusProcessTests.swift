@@ -134,6 +134,45 @@ struct ConsensusProcessTests {
         #expect(try cluster.cli(["kv", "put", "new", "write"]).status == 0)
     }
 
+    @Test func compactionKeepsEveryWriteAcrossAKill() async throws {
+        let cluster = try LocalCluster(
+            environment: ["BIZRA_CONSENSUS_SNAPSHOT_ENTRIES": "20", "BIZRA_CONSENSUS_RETAINED_ENTRIES": "2"],
+            configYAML: Self.oneNodeConfig)
+        defer { cluster.teardown() }
+        try cluster.waitForLeader()
+        do {
+            let bus = try cluster.client()
+            defer { bus.close() }
+            for i in 0..<70 {
+                let reply = try await cluster.put(
+                    bus, node: "n1", key: "c\(i)", value: "v\(i)", sequence: UInt64(i + 1))
+                #expect(reply.status == .ok, "\(reply)")
+            }
+        }
+        let snapshots = try FileManager.default.contentsOfDirectory(
+            atPath: cluster.directory.dataDir(node: "n1", component: "consensus") + "/snap")
+        #expect(snapshots.contains { $0.hasSuffix(".snap") && $0 != "00000000000000000000.snap" }, "\(snapshots)")
+        #expect(cluster.consensusLog().contains("snapshot saved and WAL compacted"))
+        let victim = try #require(try cluster.status().children.first { $0.component == "consensus" })
+        kill(victim.pid, SIGKILL)
+        #expect(
+            try cluster.eventually(20) {
+                try cluster.status().children.contains {
+                    $0.component == "consensus" && $0.pid != victim.pid && $0.pid > 0
+                }
+            })
+        try cluster.waitForLeader()
+        let status = try cluster.consensusStatus(node: "n1")
+        #expect((status["firstIndex"] as? Int ?? 0) > 20, "the log starts after the snapshot: \(status)")
+        let bus = try cluster.client()
+        defer { bus.close() }
+        for i in 0..<70 {
+            let reply = try await cluster.get(bus, node: "n1", key: "c\(i)")
+            #expect(reply.value == "v\(i)", "c\(i) after compaction and kill -9: \(reply)")
+        }
+        #expect(try cluster.cli(["kv", "proof", "c69"]).status == 0, "a key written after the snapshot has a proof")
+    }
+
     @Test func killMinus9KeepsEveryAcknowledgedWrite() throws {
         let cluster = try Self.startOneNode()
         defer { cluster.teardown() }
