@@ -1,5 +1,6 @@
 import BizraBus
 import BizraCrypto
+import BizraKV
 import Foundation
 import Testing
 
@@ -171,6 +172,59 @@ struct ConsensusProcessTests {
             #expect(reply.value == "v\(i)", "c\(i) after compaction and kill -9: \(reply)")
         }
         #expect(try cluster.cli(["kv", "proof", "c69"]).status == 0, "a key written after the snapshot has a proof")
+    }
+
+    @Test func watchEventsArePublishedAsWritesApply() async throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        let bus = try cluster.client()
+        defer { bus.close() }
+        let events = bus.subscribe("raft.watch.w/")
+        try await Task.sleep(for: .milliseconds(300))  // a new subscription needs a moment
+        #expect(try cluster.cli(["kv", "put", "w/a", "1"]).status == 0)
+        #expect(try cluster.cli(["kv", "put", "other", "x"]).status == 0)
+        #expect(try cluster.cli(["kv", "delete", "w/a"]).status == 0)
+        var seen: [KV.WatchEvent] = []
+        let collector = Task {
+            var collected: [KV.WatchEvent] = []
+            for await delivery in events {
+                if let event = try? JSONDecoder().decode(KV.WatchEvent.self, from: Data(delivery.payload)) {
+                    collected.append(event)
+                }
+                if collected.count == 2 { break }
+            }
+            return collected
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(10))
+            collector.cancel()
+        }
+        seen = await collector.value
+        timeout.cancel()
+        #expect(seen.map(\.type) == ["put", "delete"], "\(seen)")
+        #expect(seen.map(\.key) == ["w/a", "w/a"])
+        #expect(seen.first?.value == "1")
+    }
+
+    @Test func aLeaseExpiresAndTakesItsKeysButKeepaliveHoldsIt() throws {
+        let cluster = try Self.startOneNode()
+        defer { cluster.teardown() }
+        let short = try cluster.cli(["kv", "lease", "grant", "1000"])
+        let kept = try cluster.cli(["kv", "lease", "grant", "1500"])
+        let shortID = try #require(UInt64(short.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let keptID = try #require(UInt64(kept.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(keptID > shortID, "lease ids are revisions: they increase (fencing tokens)")
+        #expect(try cluster.cli(["kv", "put", "lock/short", "holder", "--lease", "\(shortID)"]).status == 0)
+        #expect(try cluster.cli(["kv", "put", "lock/kept", "holder", "--lease", "\(keptID)"]).status == 0)
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline {
+            #expect(try cluster.cli(["kv", "lease", "keepalive", "\(keptID)"]).status == 0)
+            usleep(300_000)
+        }
+        #expect(try cluster.cli(["kv", "get", "lock/short"]).status == 1, "the expired lease's key is gone")
+        #expect(try cluster.cli(["kv", "get", "lock/kept"]).output == "holder\n", "keepalive held the lease")
+        #expect(try cluster.cli(["kv", "lease", "revoke", "\(keptID)"]).status == 0)
+        #expect(try cluster.cli(["kv", "get", "lock/kept"]).status == 1, "revoking deletes the lease's keys")
     }
 
     @Test func killMinus9KeepsEveryAcknowledgedWrite() throws {
