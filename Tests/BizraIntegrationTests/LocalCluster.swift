@@ -67,13 +67,21 @@ final class LocalCluster {
 
     deinit { teardown() }
 
+    /// Set once torn down: `deinit` after an explicit `teardown()` has nothing left to do (and a
+    /// second `down` or `status` would wait 3 s for a supervisor that is gone).
+    private var tornDown = false
+
     func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
+        // The children's PIDs, asked before `down` (afterwards no supervisor answers).
+        let children = knownPIDs
         _ = try? Self.run(["down"] + common, timeoutSeconds: 60)
         // Whatever survived (a failed test, a hung child): kill it by the PIDs we know.
         if let pids = try? String(contentsOfFile: directory.supervisorPIDFile, encoding: .utf8) {
             for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
-        for pid in knownPIDs { kill(pid, SIGKILL) }
+        for pid in children where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory.root)
     }
 
