@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "bizra-sim", targets: ["bizra-sim"]),
         .executable(name: "fuzz-frame", targets: ["fuzz-frame"]),
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
+        .executable(name: "fuzz-link", targets: ["fuzz-link"]),
         .library(name: "BizraBus", targets: ["BizraBus"]),
         .library(name: "BizraSim", targets: ["BizraSim"]),
         .library(name: "BizraRaft", targets: ["BizraRaft"]),
@@ -51,6 +52,8 @@ let package = Package(
             name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(
             name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Pure computation shared by the bus and the protocol cores.
         .target(name: "BizraCrypto", dependencies: ["CSodium"], swiftSettings: strict),
@@ -68,6 +71,7 @@ let package = Package(
 
         // Pure protocol cores (no IO, no clocks, no randomness).
         .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
+        .target(name: "BizraLink", dependencies: ["BizraCodec", "CZstd"], swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
         .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
@@ -87,11 +91,13 @@ let package = Package(
         .executableTarget(name: "fuzz-frame", dependencies: ["BizraBus"], path: "Fuzz/Frame", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-config", dependencies: ["BizraConfig"], path: "Fuzz/Config", swiftSettings: strict),
+        .executableTarget(name: "fuzz-link", dependencies: ["BizraLink"], path: "Fuzz/Link", swiftSettings: strict),
 
         // Tests mirror modules; integration tests start real processes.
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
+        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto"], exclude: ["Scenarios"],
