@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "bizra", targets: ["bizra"]),
         .executable(name: "bizra-core", targets: ["bizra-core"]),
         .executable(name: "bizra-worker", targets: ["bizra-worker"]),
+        .executable(name: "bizra-compression", targets: ["bizra-compression"]),
         .executable(name: "bizra-sim", targets: ["bizra-sim"]),
         .executable(name: "fuzz-frame", targets: ["fuzz-frame"]),
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
@@ -85,6 +86,9 @@ let package = Package(
         .executableTarget(
             name: "bizra-worker", dependencies: ["BizraBus", lifecycle, logging], path: "Plugins/Worker",
             swiftSettings: strict),
+        .executableTarget(
+            name: "bizra-compression", dependencies: ["BizraBus", "BizraLink", "BizraConfig", logging, metrics],
+            path: "Plugins/Compression", swiftSettings: strict),
 
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`
         // (scripts/fuzz.sh). Without FUZZING they replay the files named on the command line.

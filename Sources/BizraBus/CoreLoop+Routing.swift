@@ -58,17 +58,26 @@ extension CoreLoop {
                     registry.remove(target)
                     fail(verified, .noInstance, "\(target) is gone")
                 }
+            } else if target.node == Principal.clientNode && !relayed && registry.link != nil {
+                // A client of another node (a reply to its request): the link learned which node
+                // the client's frames came from and carries the reply back there.
+                handToLink(verified.parsed.bytes, verified: verified, target: "\(target)")
             } else if target.node == node || target.node == Principal.clientNode {
                 core.counters.dropped(.noDestination)
                 fail(verified, .noInstance, "no instance \(target) on node \(node)")
             } else if !relayed {
                 handToLink(verified.parsed.bytes, verified: verified, target: target.node)
+            } else {
+                // From a peer's link but for a third node: links never forward (no loops).
+                core.counters.dropped(.noRoute)
             }
         case .service(let targetNode, let name):
             if targetNode == node || targetNode.isEmpty {
                 dispatch(verified.parsed.bytes, verified: verified, service: name)
             } else if !relayed {
                 handToLink(verified.parsed.bytes, verified: verified, target: targetNode)
+            } else {
+                core.counters.dropped(.noRoute)
             }
         }
     }

@@ -17,12 +17,14 @@ public struct LinkPeerStats: Sendable, Equatable, Codable {
     public var droppedOverflow = 0
     /// Frames in a batch whose write failed (the connection broke mid-write).
     public var droppedWriteFailed = 0
+    /// Frames from this peer that could not be handed to the local core (its queue was full).
+    public var droppedInbound = 0
     /// Link frames refused from this peer (malformed, corrupt, too large).
     public var rejectedIn = 0
 
     public init() {}
 
-    public var dropped: Int { droppedUnreachable + droppedOverflow + droppedWriteFailed }
+    public var dropped: Int { droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInbound }
 
     /// raw / wire bytes sent (1 before anything was sent).
     public var compressionRatioOut: Double { wireBytesOut == 0 ? 1 : Double(rawBytesOut) / Double(wireBytesOut) }

@@ -1,0 +1,72 @@
+import BizraBus
+import BizraLink
+import Foundation
+import Synchronization
+
+/// `bizra-compression`: the node's link service, the only path by which bus traffic leaves a
+/// host. It registers with its core as the link, carries frames bound for other nodes (and
+/// cluster-scope topics) to their links over pooled TCP connections — batched under backlog,
+/// compressed when the link is the bottleneck — and hands frames arriving from peers to its
+/// core, which verifies them. Bandwidth per peer: `/metrics` and `/status` on its metrics port,
+/// and `bizra status`.
+@main
+struct CompressionMain {
+    static func main() async {
+        let settings = LinkSettings.fromEnvironment()
+        await ComponentHost.main(component: "compression", services: [], isLink: true) { context in
+            let service = LinkService(context: context, settings: settings)
+            try service.start()
+            defer { service.stop() }
+            let latest = Mutex(service.status(rates: [:]))
+            Observability.componentStatus.withLock { provider in
+                provider = { JSONBytes.encode(latest.withLock { $0 }) }
+            }
+            var metrics = LinkMetrics(peers: service.peers.keys.sorted())
+            var previous = service.peers.mapValues { $0.snapshot().stats }
+            var previousMicros = Clocks.monotonicMicros()
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                let now = Clocks.monotonicMicros()
+                var rates: [String: LinkPeerRate] = [:]
+                for (id, peer) in service.peers {
+                    let stats = peer.snapshot().stats
+                    rates[id] = stats.rate(since: previous[id] ?? LinkPeerStats(), elapsedMicros: now - previousMicros)
+                    previous[id] = stats
+                }
+                previousMicros = now
+                let status = service.status(rates: rates)
+                latest.withLock { $0 = status }
+                metrics.update(status)
+                service.trainDictionaryIfReady()
+            }
+        }
+    }
+}
+
+/// Link settings from the environment (bus-config keeps the cluster shape; these are knobs for
+/// benchmarks and operators): `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL` 1...2,
+/// `BIZRA_LINK_DICTIONARY` on|off.
+struct LinkSettings {
+    var codec = LinkCodecPolicy.Mode.auto
+    var poolSize = LinkService.poolSizeMax
+    var dictionary = true
+
+    static func fromEnvironment() -> LinkSettings {
+        let env = ProcessInfo.processInfo.environment
+        var settings = LinkSettings()
+        if let codec = env["BIZRA_LINK_CODEC"].flatMap(LinkCodecPolicy.Mode.init(rawValue:)) { settings.codec = codec }
+        if let pool = env["BIZRA_LINK_POOL"].flatMap(Int.init) {
+            settings.poolSize = min(max(pool, 1), LinkService.poolSizeMax)
+        }
+        if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
+        return settings
+    }
+}
+
+enum JSONBytes {
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(value)) ?? Data("{}".utf8))
+    }
+}

@@ -1,0 +1,141 @@
+import BizraLink
+import Foundation
+import Logging
+import Synchronization
+
+/// One pooled outbound connection to a peer: dials (trying the peer's link instances in turn,
+/// with capped exponential back-off), says hello, then writes batches taken from the peer's
+/// queue and a ping every second; a reader thread on the same socket takes the pongs (RTT).
+/// Outbound connections only write frames; frames from the peer arrive on the connections it
+/// dials to us.
+final class LinkDialer: @unchecked Sendable {
+    let peer: PeerLink
+    let slot: Int
+    let service: LinkService
+    var log: Logger
+
+    static let connectTimeoutMillis: Int32 = 1000
+    static let backoffMinMillis = 100
+    static let backoffMaxMillis = 2000
+    static let pingIntervalSeconds = 1.0
+    /// A batch whose write takes longer than this fails the connection (frames counted lost).
+    static let writeDeadlineMillis: Int32 = 10_000
+    /// Link instances of the peer a slot may dial (a pool uses the first two).
+    static let peerInstancesTried = 2
+
+    init(peer: PeerLink, slot: Int, service: LinkService, log: Logger) {
+        self.peer = peer
+        self.slot = slot
+        self.service = service
+        self.log = log
+        self.log[metadataKey: "peer"] = "\(peer.node.id)"
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "link-dial-\(peer.node.id)-\(slot)"
+        thread.start()
+    }
+
+    private func run() {
+        var backoffMillis = Self.backoffMinMillis
+        var attempt = slot
+        var wasUp = false
+        while !service.stopping.load(ordering: .relaxed) {
+            let port = peer.node.linkPort(instance: attempt % Self.peerInstancesTried)
+            guard
+                let fd = TCPSocket.connect(
+                    host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis)
+            else {
+                if wasUp { log.info("link to peer lost; reconnecting") }
+                wasUp = false
+                attempt += 1
+                if attempt % Self.peerInstancesTried == slot % Self.peerInstancesTried {
+                    usleep(UInt32(backoffMillis) * 1000)
+                    backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
+                }
+                continue
+            }
+            backoffMillis = Self.backoffMinMillis
+            if !wasUp { log.info("link to peer up", metadata: ["port": "\(port)"]) }
+            wasUp = true
+            serve(fd)
+            close(fd)
+        }
+    }
+
+    /// Runs one connection until it breaks or the link stops.
+    private func serve(_ fd: Int32) {
+        let broken = Atomic<Bool>(false)
+        let readerDone = DispatchSemaphore(value: 0)
+        let reader = Thread { [self] in
+            readPongs(fd)
+            broken.store(true, ordering: .relaxed)
+            readerDone.signal()
+        }
+        reader.start()
+        defer {
+            shutdown(fd, Int32(SHUT_RDWR))
+            readerDone.wait()
+        }
+        let hello = LinkEncoder.hello(.init(node: service.node.id, instance: UInt16(service.instance)))
+        guard TCPSocket.writeAll(fd, hello, deadlineMillis: Self.writeDeadlineMillis) else { return }
+        peer.connectionUp()
+        defer { peer.connectionDown() }
+        let encoder = LinkEncoder(limits: service.limits)
+        var policy = LinkCodecPolicy(mode: service.codecMode)
+        var nextPing = Date()
+        while true {
+            if let dictionary = service.currentDictionary(), dictionary.id != encoder.zstd.dictionaryID {
+                let bytes = LinkEncoder.dictionary(id: dictionary.id, bytes: dictionary.bytes)
+                guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return }
+                encoder.zstd.load(dictionary: dictionary.bytes, id: dictionary.id)
+                peer.record(control: bytes.count)
+            }
+            guard
+                let (frames, backlogged) = peer.nextBatch(
+                    until: nextPing, framesMax: service.limits.batchFramesMax,
+                    bytesMax: service.batchBytesMax, abandon: { broken.load(ordering: .relaxed) })
+            else { return }
+            if Date() >= nextPing {
+                let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
+                guard TCPSocket.writeAll(fd, ping, deadlineMillis: Self.writeDeadlineMillis) else { return }
+                peer.record(control: ping.count)
+                nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
+            }
+            guard !frames.isEmpty else { continue }
+            let codec = policy.choose(
+                frames: frames.count, backlogged: backlogged, hasDictionary: encoder.zstd.dictionaryID != 0)
+            let batch = encoder.batch(frames, codec: codec)
+            policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
+            guard TCPSocket.writeAll(fd, batch.bytes, deadlineMillis: Self.writeDeadlineMillis) else {
+                peer.recordWriteFailed(frames: frames.count)
+                log.warning("write to peer failed; \(frames.count) frames dropped")
+                return
+            }
+            peer.record(sent: batch)
+        }
+    }
+
+    private func readPongs(_ fd: Int32) {
+        let decoder = LinkDecoder(limits: service.limits)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            buffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            do {
+                while let (message, bytes) = try decoder.next() {
+                    peer.record(controlIn: bytes)
+                    if case .pong(let token) = message {
+                        let now = UInt64(DispatchTime.now().uptimeNanoseconds / 1000)
+                        if now >= token { peer.record(rttMicros: Int64(now - token)) }
+                    }
+                }
+            } catch {
+                peer.recordRejected()
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import BizraBus
+import Foundation
+import Testing
+
+/// Real processes: the embedded default's three nodes, each with its core, its link
+/// (`bizra-compression`) and two workers, reaching each other over TCP through their links.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct LinkProcessTests {
+    static let nodes = ["n1", "n2", "n3"]
+
+    static func ready(_ cluster: LocalCluster) throws -> Bool {
+        let status = try cluster.status()
+        let healthy = status.children.filter { $0.health.hasPrefix("healthy") }
+        let links = status.links ?? []
+        return healthy.filter { $0.component == "worker" }.count == 6
+            && healthy.filter { $0.component == "compression" }.count == 3
+            && links.count == 3 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
+    }
+
+    @Test func requestsAndClusterTopicsCrossNodesThroughTheLinks() async throws {
+        let cluster = try LocalCluster(nodes: Self.nodes)
+        defer { cluster.teardown() }
+        #expect(try cluster.eventually(20) { try Self.ready(cluster) }, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n1")
+        defer { bus.close() }
+        for target in ["n2", "n3"] {
+            for i in 0..<20 {
+                let reply = try await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("r\(i)".utf8))
+                let text = String(decoding: reply.payload, as: UTF8.self)
+                #expect(text.contains("\"node\":\"\(target)\""), "reply \(text) is not from \(target)")
+                #expect(reply.sender.node == target)
+            }
+        }
+        for i in 0..<10 {
+            try bus.publish(topic: "worker.cross", scope: .cluster, type: "cross", payload: Array("m\(i)".utf8))
+        }
+        for node in Self.nodes {
+            for instance in 0..<2 {
+                let received = try await eventually(10) {
+                    let stats = try await bus.request(
+                        .instance(Principal(node: node, component: "worker", instance: UInt32(instance))),
+                        type: "worker.stats", payload: [])
+                    return String(decoding: stats.payload, as: UTF8.self).contains("\"topicMessages\":10")
+                }
+                #expect(received, "worker \(node)#\(instance) did not get the 10 cluster-scope messages")
+            }
+        }
+        // The supervisor polls links once a second.
+        var n1: LinkStatus?
+        let counted = try cluster.eventually(5) {
+            n1 = try cluster.status().links?.first { $0.node == "n1" }
+            return n1?.peers.allSatisfy { $0.messagesOut >= 20 && $0.messagesIn >= 20 } ?? false
+        }
+        #expect(counted, "\(String(describing: n1))")
+        #expect(n1?.peers.map(\.node) == ["n2", "n3"])
+        #expect(n1?.peers.allSatisfy { $0.dropped == 0 } ?? false, "\(String(describing: n1))")
+        let table = try cluster.cli(["status"])
+        #expect(table.output.contains("LINK") && table.output.contains("n1 → n2"), "\(table.output)")
+    }
+
+    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+}
