@@ -80,7 +80,8 @@ let package = Package(
         // Executables.
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
         .executableTarget(
-            name: "bizra", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", argumentParser, logging],
+            name: "bizra",
+            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraLink", argumentParser, logging],
             swiftSettings: strict),
         .executableTarget(name: "bizra-sim", dependencies: ["BizraSim"], swiftSettings: strict),
         .executableTarget(

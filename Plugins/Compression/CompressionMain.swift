@@ -45,11 +45,13 @@ struct CompressionMain {
 
 /// Link settings from the environment (bus-config keeps the cluster shape; these are knobs for
 /// benchmarks and operators): `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL` 1...2,
-/// `BIZRA_LINK_DICTIONARY` on|off.
+/// `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
+/// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended).
 struct LinkSettings {
     var codec = LinkCodecPolicy.Mode.auto
     var poolSize = LinkService.poolSizeMax
     var dictionary = true
+    var recordPath: String?
 
     static func fromEnvironment() -> LinkSettings {
         let env = ProcessInfo.processInfo.environment
@@ -59,6 +61,7 @@ struct LinkSettings {
             settings.poolSize = min(max(pool, 1), LinkService.poolSizeMax)
         }
         if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
+        settings.recordPath = env["BIZRA_LINK_RECORD"]
         return settings
     }
 }

@@ -1,3 +1,4 @@
+import BizraBus
 import BizraLink
 import Foundation
 import Logging
@@ -68,8 +69,16 @@ final class LinkDialer: @unchecked Sendable {
     private func serve(_ fd: Int32) {
         let broken = Atomic<Bool>(false)
         let readerDone = DispatchSemaphore(value: 0)
+        let inFlight = InFlightBatches()
+        defer {
+            let lost = inFlight.unacknowledgedFrames()
+            if lost > 0 {
+                peer.recordLostInFlight(frames: lost)
+                log.warning("connection to peer failed; \(lost) frames unacknowledged, counted lost")
+            }
+        }
         let reader = Thread { [self] in
-            readPongs(fd)
+            readPongs(fd, inFlight: inFlight)
             broken.store(true, ordering: .relaxed)
             readerDone.signal()
         }
@@ -108,7 +117,9 @@ final class LinkDialer: @unchecked Sendable {
                 frames: frames.count, backlogged: backlogged, hasDictionary: encoder.zstd.dictionaryID != 0)
             let batch = encoder.batch(frames, codec: codec)
             policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
+            inFlight.sending(frames: frames.count)
             guard TCPSocket.writeAll(fd, batch.bytes, deadlineMillis: Self.writeDeadlineMillis) else {
+                inFlight.failedLast()
                 peer.recordWriteFailed(frames: frames.count)
                 log.warning("write to peer failed; \(frames.count) frames dropped")
                 return
@@ -117,7 +128,7 @@ final class LinkDialer: @unchecked Sendable {
         }
     }
 
-    private func readPongs(_ fd: Int32) {
+    private func readPongs(_ fd: Int32, inFlight: InFlightBatches) {
         let decoder = LinkDecoder(limits: service.limits)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -127,9 +138,12 @@ final class LinkDialer: @unchecked Sendable {
             do {
                 while let (message, bytes) = try decoder.next() {
                     peer.record(controlIn: bytes)
-                    if case .pong(let token) = message {
+                    switch message {
+                    case .pong(let token):
                         let now = UInt64(DispatchTime.now().uptimeNanoseconds / 1000)
                         if now >= token { peer.record(rttMicros: Int64(now - token)) }
+                    case .ack(let batches): inFlight.acknowledge(upTo: batches)
+                    default: break
                     }
                 }
             } catch {
@@ -138,4 +152,42 @@ final class LinkDialer: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Batches written on one connection and not yet acknowledged by the peer (ACK link frames
+/// carry the cumulative count received). When the connection fails, their frames are counted
+/// lost (`in_flight`), never resent. Bounded by what the kernel's buffers can hold; past
+/// `entriesMax` the oldest are forgotten as if acknowledged (a peer that far behind is failing anyway).
+final class InFlightBatches: Sendable {
+    static let entriesMax = 1 << 18
+    private let state = Mutex<(base: UInt64, frames: [Int], head: Int)>((0, [], 0))
+
+    /// Call before writing a batch (an acknowledgement may overtake the writer's return).
+    func sending(frames: Int) {
+        state.withLock { s in
+            if s.frames.count - s.head >= Self.entriesMax {
+                s.head += 1
+                s.base += 1
+            }
+            s.frames.append(frames)
+        }
+    }
+
+    /// The write of the batch last announced failed: it is counted elsewhere.
+    func failedLast() { state.withLock { s in if s.frames.count > s.head { s.frames.removeLast() } } }
+
+    func acknowledge(upTo batches: UInt64) {
+        state.withLock { s in
+            while s.base < batches && s.head < s.frames.count {
+                s.head += 1
+                s.base += 1
+            }
+            if s.head > 4096 && s.head * 2 > s.frames.count {
+                s.frames.removeFirst(s.head)
+                s.head = 0
+            }
+        }
+    }
+
+    func unacknowledgedFrames() -> Int { state.withLock { s in s.frames[s.head...].reduce(0, +) } }
 }

@@ -1,3 +1,4 @@
+import BizraBus
 import BizraLink
 import Foundation
 import Logging
@@ -59,6 +60,8 @@ final class LinkListener: @unchecked Sendable {
         let decoder = LinkDecoder(limits: service.limits)
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var peer: PeerLink?
+        var batches: UInt64 = 0
+        var acked: UInt64 = 0
         while !service.stopping.load(ordering: .relaxed) {
             let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
@@ -69,7 +72,15 @@ final class LinkListener: @unchecked Sendable {
                         peer = try hello(message)
                         continue
                     }
+                    if case .batch = message { batches += 1 }
                     handle(message, wireBytes: wireBytes, from: known, connection: connection)
+                }
+                // One acknowledgement per read: the dialer counts what a failing connection lost.
+                if batches > acked, let peer {
+                    let ack = LinkEncoder.ack(batches: batches)
+                    guard TCPSocket.writeAll(connection, ack, deadlineMillis: 1000) else { return }
+                    peer.record(control: ack.count)
+                    acked = batches
                 }
             } catch {
                 peer?.recordRejected()
@@ -103,7 +114,7 @@ final class LinkListener: @unchecked Sendable {
             let pong = LinkEncoder.pong(token: token)
             peer.record(controlIn: wireBytes)
             if TCPSocket.writeAll(connection, pong, deadlineMillis: 1000) { peer.record(control: pong.count) }
-        case .dictionary, .pong, .hello:
+        case .dictionary, .pong, .hello, .ack:
             peer.record(controlIn: wireBytes)
         }
     }

@@ -8,7 +8,8 @@ struct LinkMetrics {
     struct PeerMetrics {
         let rawOut, wireOut, rawIn, wireIn: Counter
         let messagesOut, messagesIn: Counter
-        let droppedUnreachable, droppedOverflow, droppedWriteFailed, droppedInbound, rejectedIn: Counter
+        let droppedUnreachable, droppedOverflow, droppedWriteFailed, droppedInFlight, droppedInbound,
+            rejectedIn: Counter
         let queueDepth, rtt, ratio, connections: Gauge
         let rawOutRate, wireOutRate, rawInRate, wireInRate: Gauge
 
@@ -36,6 +37,7 @@ struct LinkMetrics {
             droppedUnreachable = dropped("unreachable")
             droppedOverflow = dropped("queue_full")
             droppedWriteFailed = dropped("write_failed")
+            droppedInFlight = dropped("in_flight")
             droppedInbound = dropped("core_queue_full")
             rejectedIn = Counter(label: "bizra_link_rejected_link_frames_total", dimensions: [("peer", peer)])
             queueDepth = Gauge(label: "bizra_link_queue_depth_messages", dimensions: [("peer", peer)])
@@ -59,6 +61,7 @@ struct LinkMetrics {
             add(droppedUnreachable, now.droppedUnreachable, before.droppedUnreachable)
             add(droppedOverflow, now.droppedOverflow, before.droppedOverflow)
             add(droppedWriteFailed, now.droppedWriteFailed, before.droppedWriteFailed)
+            add(droppedInFlight, now.droppedInFlight, before.droppedInFlight)
             add(droppedInbound, now.droppedInbound, before.droppedInbound)
             add(rejectedIn, now.rejectedIn, before.rejectedIn)
             queueDepth.record(now.queueDepth)

@@ -26,6 +26,7 @@ final class LinkService: @unchecked Sendable {
     private let unroutable = Atomic<Int>(0)
     private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
     private let samples = Mutex(DictionarySamples())
+    private let recorder: TrafficRecorder?
 
     /// A batch's block stays under this many bytes (well inside the decoder's limit).
     var batchBytesMax: Int { 1 << 20 }
@@ -44,6 +45,9 @@ final class LinkService: @unchecked Sendable {
         let others = context.config.nodes.filter { $0.id != context.node.id }
         peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
         samples.withLock { $0.enabled = settings.dictionary }
+        recorder = settings.recordPath.flatMap {
+            TrafficRecorder(path: "\($0)-\(context.node.id)-\(context.principal.instance)")
+        }
     }
 
     var port: Int { node.linkPort(instance: instance) }
@@ -77,15 +81,23 @@ final class LinkService: @unchecked Sendable {
             return
         }
         samples.withLock { $0.offer(frame) }
+        recorder?.record(frame)
         switch parsed.destination {
         case .topic(_, .cluster):
             for peer in peers.values { peer.enqueue(frame) }
         case .topic(_, .local):
             unroutable.add(1, ordering: .relaxed)
+        case .instance(let target) where target.node == Principal.clientNode:
+            // A reply to a client of another node: back to where its frames came from. Another
+            // link instance of this node may have seen them instead; then every peer gets it
+            // (the nodes without that client count it `no_destination`).
+            if let node = clientRoutes.withLock({ $0.node(of: target) }) {
+                enqueue(frame, to: node)
+            } else {
+                for peer in peers.values { peer.enqueue(frame) }
+            }
         case .instance(let target):
-            let node: String? =
-                target.node == Principal.clientNode ? clientRoutes.withLock { $0.node(of: target) } : target.node
-            enqueue(frame, to: node)
+            enqueue(frame, to: target.node)
         case .service(let node, _):
             enqueue(frame, to: node)
         }
@@ -144,6 +156,7 @@ final class LinkService: @unchecked Sendable {
             (peer.messagesOut, peer.messagesIn) = (s.messagesOut, s.messagesIn)
             (peer.droppedUnreachable, peer.droppedOverflow, peer.droppedWriteFailed, peer.droppedInbound) =
                 (s.droppedUnreachable, s.droppedOverflow, s.droppedWriteFailed, s.droppedInbound)
+            peer.droppedInFlight = s.droppedInFlight
             peer.rejectedIn = s.rejectedIn
             if let rate = rates[id] {
                 peer.rawBytesOutPerSecond = rate.rawBytesOutPerSecond
@@ -200,5 +213,30 @@ struct DictionarySamples {
         taken = true
         defer { samples = [] }
         return samples
+    }
+}
+
+/// Writes the first `framesMax` frames the link carries to a file (each a u32 big-endian
+/// length and the frame), for codec benchmarks on real traffic (`bizra bench link-codec`).
+/// Frames are signed bus traffic: record only test deployments.
+final class TrafficRecorder: Sendable {
+    static let framesMax = 20_000
+    private let file: Mutex<(handle: FileHandle, count: Int)?>
+
+    init?(path: String) {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { return nil }
+        file = Mutex((handle, 0))
+    }
+
+    func record(_ frame: [UInt8]) {
+        file.withLock { state in
+            guard let current = state, current.count < Self.framesMax else { return }
+            let length = UInt32(frame.count)
+            let prefix = (0..<4).map { UInt8(truncatingIfNeeded: length >> UInt32(24 - 8 * $0)) }
+            current.handle.write(Data(prefix + frame))
+            state = (current.handle, current.count + 1)
+        }
     }
 }

@@ -102,6 +102,7 @@ final class PeerLink: @unchecked Sendable {
 
     func record(controlIn bytes: Int) { locked { stats.wireBytesIn += bytes } }
     func recordWriteFailed(frames: Int) { locked { stats.droppedWriteFailed += frames } }
+    func recordLostInFlight(frames: Int) { locked { stats.droppedInFlight += frames } }
     func recordRejected() { locked { stats.rejectedIn += 1 } }
     func record(rttMicros sample: Int64) {
         locked { rttMicros = rttMicros < 0 ? sample : (rttMicros * 7 + sample) / 8 }

@@ -15,7 +15,7 @@ extension CoreLoop {
         let sender = verified.parsed.sender
         if relayed {
             // Only the registered link may relay frames from other nodes, and never local ones.
-            guard let link = registry.link, registry.routingID(link) == routingID, sender.node != node else {
+            guard registry.links.contains(where: { registry.routingID($0) == routingID }), sender.node != node else {
                 core.counters.dropped(.wrongSocket)
                 return
             }
@@ -113,7 +113,7 @@ extension CoreLoop {
     }
 
     private func handToLink(_ bytes: [UInt8], verified: FrameVerifier.Verified, target: String) {
-        if let link = registry.link, let id = registry.routingID(link),
+        if let link = registry.link(for: target), let id = registry.routingID(link),
             sendDirected(id, Self.relayMarker, bytes) == .sent
         {
             return

@@ -18,6 +18,7 @@ public struct LinkStatus: Codable, Sendable, Equatable {
         public var droppedUnreachable: Int
         public var droppedOverflow: Int
         public var droppedWriteFailed: Int
+        public var droppedInFlight: Int
         public var droppedInbound: Int
         public var rejectedIn: Int
         public var rawBytesOutPerSecond: Double
@@ -41,6 +42,7 @@ public struct LinkStatus: Codable, Sendable, Equatable {
             droppedUnreachable = 0
             droppedOverflow = 0
             droppedWriteFailed = 0
+            droppedInFlight = 0
             droppedInbound = 0
             rejectedIn = 0
             rawBytesOutPerSecond = 0
@@ -52,7 +54,9 @@ public struct LinkStatus: Codable, Sendable, Equatable {
             compressionRatio = 1
         }
 
-        public var dropped: Int { droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInbound }
+        public var dropped: Int {
+            droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInFlight + droppedInbound
+        }
     }
 
     public var node: String

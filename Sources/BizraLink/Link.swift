@@ -51,6 +51,7 @@ public enum Link {
         case ping = 3
         case pong = 4
         case dictionary = 5
+        case ack = 6
     }
 
     /// The codec flag of a batch: one byte in front of its block.
@@ -94,6 +95,8 @@ public enum Link {
         case ping(token: UInt64)
         case pong(token: UInt64)
         case dictionary(id: UInt32, bytes: [UInt8])
+        /// How many batches the receiver has taken from this connection so far (cumulative).
+        case ack(batches: UInt64)
     }
 }
 

@@ -66,6 +66,7 @@ public final class LinkDecoder: @unchecked Sendable {
             message = .hello(Link.Hello(node: node, instance: try r.u16()))
         case .ping: message = .ping(token: try r.u64())
         case .pong: message = .pong(token: try r.u64())
+        case .ack: message = .ack(batches: try r.u64())
         case .dictionary: message = try decodeDictionary(&r)
         case .batch:
             let (frames, codec) = try decodeBatch(&r)

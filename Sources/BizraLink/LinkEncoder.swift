@@ -35,6 +35,7 @@ public final class LinkEncoder: @unchecked Sendable {
 
     public static func ping(token: UInt64) -> [UInt8] { control(.ping, token) }
     public static func pong(token: UInt64) -> [UInt8] { control(.pong, token) }
+    public static func ack(batches: UInt64) -> [UInt8] { control(.ack, batches) }
 
     private static func control(_ type: Link.FrameType, _ token: UInt64) -> [UInt8] {
         var w = LinkWriter(capacity: 13)

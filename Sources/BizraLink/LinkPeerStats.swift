@@ -17,6 +17,9 @@ public struct LinkPeerStats: Sendable, Equatable, Codable {
     public var droppedOverflow = 0
     /// Frames in a batch whose write failed (the connection broke mid-write).
     public var droppedWriteFailed = 0
+    /// Frames written to a connection that failed before the peer acknowledged their batch (an
+    /// upper bound: an acknowledgement lost with the connection counts delivered frames too).
+    public var droppedInFlight = 0
     /// Frames from this peer that could not be handed to the local core (its queue was full).
     public var droppedInbound = 0
     /// Link frames refused from this peer (malformed, corrupt, too large).
@@ -24,7 +27,9 @@ public struct LinkPeerStats: Sendable, Equatable, Codable {
 
     public init() {}
 
-    public var dropped: Int { droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInbound }
+    public var dropped: Int {
+        droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInFlight + droppedInbound
+    }
 
     /// raw / wire bytes sent (1 before anything was sent).
     public var compressionRatioOut: Double { wireBytesOut == 0 ? 1 : Double(rawBytesOut) / Double(wireBytesOut) }

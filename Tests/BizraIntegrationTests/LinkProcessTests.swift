@@ -57,6 +57,28 @@ struct LinkProcessTests {
         #expect(n1?.peers.allSatisfy { $0.dropped == 0 } ?? false, "\(String(describing: n1))")
         let table = try cluster.cli(["status"])
         #expect(table.output.contains("LINK") && table.output.contains("n1 → n2"), "\(table.output)")
+        try await twoLinkInstancesShareThePeers(cluster, bus: bus)
+    }
+
+    /// `bizra scale compression=2`: the second instance binds portBase+11, connects to every
+    /// peer, and traffic keeps flowing whichever instance the core picks for a peer.
+    func twoLinkInstancesShareThePeers(_ cluster: LocalCluster, bus: BusClient) async throws {
+        let scaled = try cluster.cli(["scale", "compression=2"])
+        #expect(scaled.status == 0, "\(scaled.output)")
+        let up = try cluster.eventually(20) {
+            let links = try cluster.status().links ?? []
+            return links.count == 6 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
+        }
+        #expect(up, "the second link instances never connected:\n\(cluster.logs())")
+        for target in ["n2", "n3"] {
+            for i in 0..<10 {
+                let reply = try await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("s\(i)".utf8))
+                #expect(reply.sender.node == target)
+            }
+        }
+        let ports = try cluster.status().links?.filter { $0.node == "n2" }.map(\.port) ?? []
+        #expect(ports == [cluster.portBase + 100 + 10, cluster.portBase + 100 + 11], "\(ports)")
     }
 
     func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {

@@ -74,7 +74,7 @@ import Testing
         let encoder = LinkEncoder()
         let stream =
             LinkEncoder.hello(.init(node: "n2", instance: 1)) + LinkEncoder.ping(token: 77)
-            + encoder.batch(frames, codec: .lz4).bytes + LinkEncoder.pong(token: 77)
+            + encoder.batch(frames, codec: .lz4).bytes + LinkEncoder.pong(token: 77) + LinkEncoder.ack(batches: 1)
         let decoder = LinkDecoder()
         var messages: [Link.Message] = []
         var wire = 0
@@ -88,7 +88,7 @@ import Testing
         #expect(
             messages == [
                 .hello(.init(node: "n2", instance: 1)), .ping(token: 77), .batch(frames: frames, codec: .lz4),
-                .pong(token: 77),
+                .pong(token: 77), .ack(batches: 1),
             ])
         #expect(wire == stream.count && decoder.bufferedBytes == 0)
     }

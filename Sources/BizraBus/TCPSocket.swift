@@ -1,16 +1,16 @@
 import Foundation
 import Glibc
 
-/// The few blocking POSIX TCP calls a link needs, each bounded by a timeout. IPv4 literals
+/// The few blocking POSIX TCP calls a link (and its benchmark) needs, each bounded by a timeout. IPv4 literals
 /// only (bus-config addresses of links are IPv4 literals; host names are resolved by the
 /// operator's config generation, not here).
-enum TCPSocket {
+public enum TCPSocket {
     /// How long the kernel keeps unacknowledged data before it fails the connection
     /// (`TCP_USER_TIMEOUT`): long enough that a short cut heals without loss, short enough that
     /// a dead peer is noticed.
-    static let userTimeoutMillis: UInt32 = 20_000
+    public static let userTimeoutMillis: UInt32 = 20_000
 
-    static func address(_ host: String, _ port: Int) -> sockaddr_in? {
+    public static func address(_ host: String, _ port: Int) -> sockaddr_in? {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -18,7 +18,7 @@ enum TCPSocket {
         return address
     }
 
-    static func listen(host: String, port: Int) throws -> Int32 {
+    public static func listen(host: String, port: Int) throws -> Int32 {
         guard var address = address(host, port) else { throw TCPError("\(host) is not an IPv4 address") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TCPError("socket: errno \(errno)") }
@@ -38,7 +38,7 @@ enum TCPSocket {
     }
 
     /// A connected socket, or nil when the peer does not accept within `timeoutMillis`.
-    static func connect(host: String, port: Int, timeoutMillis: Int32) -> Int32? {
+    public static func connect(host: String, port: Int, timeoutMillis: Int32) -> Int32? {
         guard var address = address(host, port) else { return nil }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return nil }
@@ -66,27 +66,27 @@ enum TCPSocket {
     }
 
     /// TCP_NODELAY (a lone frame goes at once: batching is ours), and the user timeout.
-    static func configure(_ fd: Int32) {
+    public static func configure(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var timeout = userTimeoutMillis
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &timeout, socklen_t(MemoryLayout<UInt32>.size))
     }
 
-    static func setReceiveTimeout(_ fd: Int32, millis: Int) {
+    public static func setReceiveTimeout(_ fd: Int32, millis: Int) {
         var timeout = timeval(tv_sec: millis / 1000, tv_usec: (millis % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// True when `fd` is ready for `events` within `timeoutMillis`.
-    static func wait(_ fd: Int32, for events: Int16, timeoutMillis: Int32) -> Bool {
+    public static func wait(_ fd: Int32, for events: Int16, timeoutMillis: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: events, revents: 0)
         return poll(&entry, 1, timeoutMillis) == 1 && entry.revents & events != 0
     }
 
     /// Writes all of `bytes`, or fails when the socket errors or takes longer than `deadlineMillis`
     /// in total. A failure leaves the stream unusable (part of a link frame may be written).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadlineMillis: Int32) -> Bool {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadlineMillis: Int32) -> Bool {
         var offset = 0
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(deadlineMillis) * 1_000_000
         while offset < bytes.count {
@@ -106,7 +106,7 @@ enum TCPSocket {
     }
 }
 
-struct TCPError: Error, CustomStringConvertible {
-    let description: String
+public struct TCPError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
