@@ -83,6 +83,7 @@ final class PeerLink: @unchecked Sendable {
         locked {
             stats.rawBytesOut += batch.rawBytes
             stats.wireBytesOut += batch.bytes.count
+            stats.batchWireBytesOut += batch.bytes.count
             stats.messagesOut += batch.frames
             stats.batchesOut += 1
         }

@@ -13,6 +13,7 @@ public struct LinkStatus: Codable, Sendable, Equatable {
         public var wireBytesOut: Int
         public var rawBytesIn: Int
         public var wireBytesIn: Int
+        /// Bus frames carried (a frame may batch several envelopes under one signature).
         public var messagesOut: Int
         public var messagesIn: Int
         public var droppedUnreachable: Int

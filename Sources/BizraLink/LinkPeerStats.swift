@@ -1,10 +1,13 @@
 /// Bandwidth accounting of one peer: cumulative counters, and rates over the last second.
 ///
 /// "Raw" bytes are the bus frames the link was asked to carry; "wire" bytes are what crossed
-/// TCP (link framing, codec headers and compressed blocks). The ratio is raw / wire.
+/// TCP (link framing, codec headers, compressed blocks, and control frames: hello, ping, pong,
+/// ack, dictionaries). The compression ratio is raw bytes / the wire bytes of their batches.
 public struct LinkPeerStats: Sendable, Equatable, Codable {
     public var rawBytesOut = 0
     public var wireBytesOut = 0
+    /// The part of `wireBytesOut` that carried batches (the rest: hellos, pings, dictionaries).
+    public var batchWireBytesOut = 0
     public var rawBytesIn = 0
     public var wireBytesIn = 0
     public var messagesOut = 0
@@ -31,15 +34,17 @@ public struct LinkPeerStats: Sendable, Equatable, Codable {
         droppedUnreachable + droppedOverflow + droppedWriteFailed + droppedInFlight + droppedInbound
     }
 
-    /// raw / wire bytes sent (1 before anything was sent).
-    public var compressionRatioOut: Double { wireBytesOut == 0 ? 1 : Double(rawBytesOut) / Double(wireBytesOut) }
+    /// raw bytes / the wire bytes of the batches that carried them (1 before anything was sent).
+    public var compressionRatioOut: Double {
+        batchWireBytesOut == 0 ? 1 : Double(rawBytesOut) / Double(batchWireBytesOut)
+    }
 
     /// The per-second difference between two snapshots taken `elapsedMicros` apart.
     public func rate(since earlier: LinkPeerStats, elapsedMicros: Int64) -> LinkPeerRate {
         let seconds = max(Double(elapsedMicros) / 1e6, 1e-3)
         func per(_ a: Int, _ b: Int) -> Double { Double(a - b) / seconds }
         let raw = rawBytesOut - earlier.rawBytesOut
-        let wire = wireBytesOut - earlier.wireBytesOut
+        let wire = batchWireBytesOut - earlier.batchWireBytesOut
         return LinkPeerRate(
             rawBytesOutPerSecond: per(rawBytesOut, earlier.rawBytesOut),
             wireBytesOutPerSecond: per(wireBytesOut, earlier.wireBytesOut),

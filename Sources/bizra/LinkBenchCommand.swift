@@ -94,8 +94,9 @@ struct LinkBench: AsyncParsableCommand {
         print(
             String(
                 format:
-                    "link bench (%@, codec %@): delivered %d (duplicates %d) in %.2f s = %.0f msg/s; raw %.1f MB, wire %.1f MB, ratio %.2f; latency p50 %.0f µs p99 %.0f µs",
-                mode, codec, r.delivered, r.duplicates, r.seconds, r.rate, Double(r.rawBytes) / 1e6,
+                    "link bench (%@): delivered %d (duplicates %d) in %.2f s = %.0f msg/s; raw %.1f MB, wire %.1f MB, ratio %.2f; latency p50 %.0f µs p99 %.0f µs",
+                role == "receive" ? "receiver" : "\(mode), codec \(codec)", r.delivered, r.duplicates, r.seconds,
+                r.rate, Double(r.rawBytes) / 1e6,
                 Double(r.wireBytes) / 1e6, r.wireBytes > 0 ? Double(r.rawBytes) / Double(r.wireBytes) : 0,
                 r.quantile(0.5), r.quantile(0.99)))
     }

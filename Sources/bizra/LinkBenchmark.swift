@@ -82,7 +82,7 @@ enum LinkBenchmark {
         let started = nowNanos()
         let deadline = started + UInt64(options.seconds * 1e9)
         var sequence: UInt64 = 0
-        while Int(sequence) < options.count && nowNanos() < deadline {
+        while Int(sequence) < options.count && (sequence % 256 != 0 || nowNanos() < deadline) {
             if options.ratePerSecond > 0 {
                 let due = started + UInt64(Double(sequence) / options.ratePerSecond * 1e9)
                 while nowNanos() < due { usleep(50) }

@@ -150,7 +150,8 @@ enum StatusTable {
                             name, "\(peer.connections)",
                             "\(Int(peer.rawBytesOutPerSecond))/\(Int(peer.wireBytesOutPerSecond))",
                             "\(Int(peer.rawBytesInPerSecond))/\(Int(peer.wireBytesInPerSecond))",
-                            String(format: "%.2f", peer.compressionRatio), "\(peer.messagesOut)/\(peer.messagesIn)",
+                            peer.rawBytesOutPerSecond > 0 ? String(format: "%.2f", peer.compressionRatio) : "-",
+                            "\(peer.messagesOut)/\(peer.messagesIn)",
                             "\(peer.queueDepth)", "\(peer.dropped)",
                             peer.rttMillis.map { String(format: "%.2f", $0) } ?? "-",
                         ], widths))
