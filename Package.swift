@@ -72,7 +72,7 @@ let package = Package(
 
         // Pure protocol cores (no IO, no clocks, no randomness).
         .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
-        .target(name: "BizraLink", dependencies: ["BizraCodec", "CZstd"], swiftSettings: strict),
+        .target(name: "BizraLink", dependencies: ["BizraCodec", "BizraCrypto", "CZstd"], swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
         .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
-        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink"], swiftSettings: strict),
+        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto"], exclude: ["Scenarios"],

@@ -11,10 +11,12 @@ import Synchronization
 /// and `bizra status`.
 @main
 struct CompressionMain {
+    static let component = "compression"
+
     static func main() async {
         let settings = LinkSettings.fromEnvironment()
-        await ComponentHost.main(component: "compression", services: [], isLink: true) { context in
-            let service = LinkService(context: context, settings: settings)
+        await ComponentHost.main(component: component, services: [], isLink: true) { context in
+            let service = try LinkService(context: context, settings: settings)
             try service.start()
             defer { service.stop() }
             let latest = Mutex(service.status(rates: [:]))
@@ -46,12 +48,14 @@ struct CompressionMain {
 /// Link settings from the environment (bus-config keeps the cluster shape; these are knobs for
 /// benchmarks and operators): `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL` 1...2,
 /// `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
-/// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended).
+/// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended),
+/// `BIZRA_LINK_SECURE` on|off (encrypted links, §9.10 of docs/PROTOCOL.md: every node must agree).
 struct LinkSettings {
     var codec = LinkCodecPolicy.Mode.auto
     var poolSize = LinkService.poolSizeMax
     var dictionary = true
     var recordPath: String?
+    var secure = false
 
     static func fromEnvironment() -> LinkSettings {
         let env = ProcessInfo.processInfo.environment
@@ -62,6 +66,7 @@ struct LinkSettings {
         }
         if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
         settings.recordPath = env["BIZRA_LINK_RECORD"]
+        settings.secure = env["BIZRA_LINK_SECURE"] == "on"
         return settings
     }
 }

@@ -1,4 +1,5 @@
 import BizraBus
+import BizraCrypto
 import BizraLink
 import Foundation
 import Logging
@@ -67,6 +68,11 @@ final class LinkDialer: @unchecked Sendable {
 
     /// Runs one connection until it breaks or the link stops.
     private func serve(_ fd: Int32) {
+        guard let session = greet(fd) else { return }
+        var sealer = session.sealer
+        func write(_ bytes: [UInt8]) -> Bool {
+            TCPSocket.writeAll(fd, sealer?.seal(bytes) ?? bytes, deadlineMillis: Self.writeDeadlineMillis)
+        }
         let broken = Atomic<Bool>(false)
         let readerDone = DispatchSemaphore(value: 0)
         let inFlight = InFlightBatches()
@@ -78,7 +84,7 @@ final class LinkDialer: @unchecked Sendable {
             }
         }
         let reader = Thread { [self] in
-            readPongs(fd, inFlight: inFlight)
+            readAnswers(fd, opener: session.opener, inFlight: inFlight)
             broken.store(true, ordering: .relaxed)
             readerDone.signal()
         }
@@ -87,8 +93,6 @@ final class LinkDialer: @unchecked Sendable {
             shutdown(fd, Int32(SHUT_RDWR))
             readerDone.wait()
         }
-        let hello = LinkEncoder.hello(.init(node: service.node.id, instance: UInt16(service.instance)))
-        guard TCPSocket.writeAll(fd, hello, deadlineMillis: Self.writeDeadlineMillis) else { return }
         peer.connectionUp()
         defer { peer.connectionDown() }
         let encoder = LinkEncoder(limits: service.limits)
@@ -97,7 +101,7 @@ final class LinkDialer: @unchecked Sendable {
         while true {
             if let dictionary = service.currentDictionary(), dictionary.id != encoder.zstd.dictionaryID {
                 let bytes = LinkEncoder.dictionary(id: dictionary.id, bytes: dictionary.bytes)
-                guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return }
+                guard write(bytes) else { return }
                 encoder.zstd.load(dictionary: dictionary.bytes, id: dictionary.id)
                 peer.record(control: bytes.count)
             }
@@ -108,7 +112,7 @@ final class LinkDialer: @unchecked Sendable {
             else { return }
             if Date() >= nextPing {
                 let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
-                guard TCPSocket.writeAll(fd, ping, deadlineMillis: Self.writeDeadlineMillis) else { return }
+                guard write(ping) else { return }
                 peer.record(control: ping.count)
                 nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
             }
@@ -118,7 +122,7 @@ final class LinkDialer: @unchecked Sendable {
             let batch = encoder.batch(frames, codec: codec)
             policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
             inFlight.sending(frames: frames.count)
-            guard TCPSocket.writeAll(fd, batch.bytes, deadlineMillis: Self.writeDeadlineMillis) else {
+            guard write(batch.bytes) else {
                 inFlight.failedLast()
                 peer.recordWriteFailed(frames: frames.count)
                 log.warning("write to peer failed; \(frames.count) frames dropped")
@@ -128,14 +132,64 @@ final class LinkDialer: @unchecked Sendable {
         }
     }
 
-    private func readPongs(_ fd: Int32, inFlight: InFlightBatches) {
+    /// The record layer of a connection: none on a plain link.
+    struct Session {
+        var sealer: LinkSealer?
+        var opener: LinkOpener?
+    }
+
+    /// Says hello; on an encrypted link, also completes the handshake (§9.10). Nil: give up
+    /// on this connection.
+    private func greet(_ fd: Int32) -> Session? {
+        let hello = Link.Hello(node: service.node.id, instance: UInt16(service.instance))
+        guard let own = service.secureKey else {
+            let bytes = LinkEncoder.hello(hello)
+            return TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) ? Session() : nil
+        }
+        let mine = SessionCrypto.EphemeralKeyPair.generate()
+        let proof = own.sign(Link.helloTranscript(hello, ephemeral: mine.publicKey))
+        let bytes = LinkEncoder.secureHello(hello, ephemeral: mine.publicKey, signature: proof)
+        guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return nil }
+        TCPSocket.setReceiveTimeout(fd, millis: Int(Self.connectTimeoutMillis) * 5)
+        defer { TCPSocket.setReceiveTimeout(fd, millis: 0) }
+        let decoder = LinkDecoder(limits: service.limits)
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return nil }
+            decoder.append(Array(buffer[..<count]))
+            guard let (message, _) = try? decoder.next() else { continue }
+            guard case .secureWelcome(let theirs, let signature) = message, decoder.bufferedBytes == 0,
+                let key = service.peerPublicKey(peer.node.id),
+                Ed25519.verify(
+                    signature: signature, message: Link.welcomeTranscript(listener: theirs, dialer: mine.publicKey),
+                    publicKey: key),
+                let keys = SessionCrypto.dialerKeys(own: mine, listener: theirs)
+            else {
+                peer.recordRejected()
+                log.warning("encrypted link handshake with peer failed (wrong key, or the peer is not encrypted)")
+                return nil
+            }
+            return Session(
+                sealer: LinkSealer(key: keys.send), opener: LinkOpener(key: keys.receive, limits: service.limits))
+        }
+    }
+
+    /// Reads the peer's pongs (round-trip time) and acknowledgements on a dialed connection.
+    private func readAnswers(_ fd: Int32, opener: LinkOpener?, inFlight: InFlightBatches) {
         let decoder = LinkDecoder(limits: service.limits)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
-            buffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             do {
+                let chunk = Array(buffer[..<count])
+                if let opener {
+                    opener.append(chunk)
+                    while let plain = try opener.next() { decoder.append(plain) }
+                } else {
+                    decoder.append(chunk)
+                }
                 while let (message, bytes) = try decoder.next() {
                     peer.record(controlIn: bytes)
                     switch message {

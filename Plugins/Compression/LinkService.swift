@@ -1,5 +1,6 @@
 import BizraBus
 import BizraConfig
+import BizraCrypto
 import BizraLink
 import Foundation
 import Logging
@@ -27,13 +28,18 @@ final class LinkService: @unchecked Sendable {
     private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
     private let samples = Mutex(DictionarySamples())
     private let recorder: TrafficRecorder?
+    /// This link's Ed25519 key (`<node>/compression`) when links are encrypted, else nil.
+    let secureKey: Ed25519.KeyPair?
+    private let keyStore: KeyStore
+    private let keyringPath: String?
+    private let keyring: Mutex<Keyring>
 
     /// A batch's block stays under this many bytes (well inside the decoder's limit).
     var batchBytesMax: Int { 1 << 20 }
     /// Pool size: at most this many connections per peer.
     static let poolSizeMax = 2
 
-    init(context: ComponentContext, settings: LinkSettings) {
+    init(context: ComponentContext, settings: LinkSettings) throws {
         node = context.node
         instance = Int(context.principal.instance)
         bus = context.bus
@@ -45,6 +51,10 @@ final class LinkService: @unchecked Sendable {
         let others = context.config.nodes.filter { $0.id != context.node.id }
         peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
         samples.withLock { $0.enabled = settings.dictionary }
+        keyStore = KeyStore(directory: context.dataDirectory)
+        keyringPath = context.config.keyringPath
+        keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
+        secureKey = settings.secure ? try keyStore.load(keyName: context.principal.keyName) : nil
         recorder = settings.recordPath.flatMap {
             TrafficRecorder(path: "\($0)-\(context.node.id)-\(context.principal.instance)")
         }
@@ -63,7 +73,10 @@ final class LinkService: @unchecked Sendable {
         bus.onRelay { [self] frame in route(frame) }
         log.info(
             "link listening",
-            metadata: ["port": "\(port)", "peers": "\(peers.keys.sorted())", "codec": "\(codecMode.rawValue)"])
+            metadata: [
+                "port": "\(port)", "peers": "\(peers.keys.sorted())", "codec": "\(codecMode.rawValue)",
+                "encrypted": "\(secureKey != nil)",
+            ])
     }
 
     func stop() {
@@ -120,6 +133,18 @@ final class LinkService: @unchecked Sendable {
             clientRoutes.withLock { $0.learn(parsed.sender, node: node) }
         }
         return bus.relay(frame)
+    }
+
+    // MARK: keys
+
+    /// The public link key of `node` (`<node>/compression` in the keyrings), re-reading the
+    /// keyrings once when it is missing (a key distributed after start).
+    func peerPublicKey(_ node: String) -> [UInt8]? {
+        let name = "\(node)/\(CompressionMain.component)"
+        if let key = keyring.withLock({ $0.publicKey(for: name) }) { return key }
+        guard let fresh = try? keyStore.keyring(extraPath: keyringPath) else { return nil }
+        keyring.withLock { $0 = fresh }
+        return fresh.publicKey(for: name)
     }
 
     // MARK: dictionary

@@ -54,16 +54,12 @@ public final class LinkDecoder: @unchecked Sendable {
         }
         let message: Link.Message
         switch type {
-        case .hello:
-            let version = try r.u8()
-            guard version == Link.version else {
-                throw LinkError(.version, "peer speaks link version \(version), this side \(Link.version)")
-            }
-            let nodeBytes = try r.take(Int(try r.u8()))
-            guard let node = String(validating: nodeBytes, as: UTF8.self) else {
-                throw LinkError(.malformed, "hello node id is not UTF-8")
-            }
-            message = .hello(Link.Hello(node: node, instance: try r.u16()))
+        case .hello: message = .hello(try Self.hello(&r))
+        case .secureHello:
+            let hello = try Self.hello(&r)
+            message = .secureHello(hello, ephemeral: Array(try r.take(32)), signature: Array(try r.take(64)))
+        case .secureWelcome:
+            message = .secureWelcome(ephemeral: Array(try r.take(32)), signature: Array(try r.take(64)))
         case .ping: message = .ping(token: try r.u64())
         case .pong: message = .pong(token: try r.u64())
         case .ack: message = .ack(batches: try r.u64())
@@ -74,6 +70,18 @@ public final class LinkDecoder: @unchecked Sendable {
         }
         guard r.remaining == 0 else { throw LinkError(.malformed, "\(r.remaining) trailing bytes in a link frame") }
         return message
+    }
+
+    private static func hello(_ r: inout LinkReader) throws(LinkError) -> Link.Hello {
+        let version = try r.u8()
+        guard version == Link.version else {
+            throw LinkError(.version, "peer speaks link version \(version), this side \(Link.version)")
+        }
+        let nodeBytes = try r.take(Int(try r.u8()))
+        guard let node = String(validating: nodeBytes, as: UTF8.self) else {
+            throw LinkError(.malformed, "hello node id is not UTF-8")
+        }
+        return Link.Hello(node: node, instance: try r.u16())
     }
 
     private func decodeDictionary(_ r: inout LinkReader) throws(LinkError) -> Link.Message {

@@ -81,6 +81,29 @@ struct LinkProcessTests {
         #expect(ports == [cluster.portBase + 100 + 10, cluster.portBase + 100 + 11], "\(ports)")
     }
 
+    /// `BIZRA_LINK_SECURE=on`: the links run the signed ephemeral key exchange and encrypt
+    /// every record; requests and cluster topics cross nodes as before.
+    @Test func encryptedLinksCarryRequestsAndTopics() async throws {
+        let cluster = try LocalCluster(nodes: Self.nodes, environment: ["BIZRA_LINK_SECURE": "on"])
+        defer { cluster.teardown() }
+        #expect(try cluster.eventually(20) { try Self.ready(cluster) }, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n2")
+        defer { bus.close() }
+        for target in ["n1", "n3"] {
+            let reply = try await bus.request(.service(node: target, name: "worker"), type: "worker.work", payload: [1])
+            #expect(reply.sender.node == target)
+        }
+        try bus.publish(topic: "worker.secure", scope: .cluster, type: "secure", payload: Array("s".utf8))
+        let received = try await eventually(10) {
+            let stats = try await bus.request(
+                .instance(Principal(node: "n3", component: "worker", instance: 0)), type: "worker.stats", payload: [])
+            return String(decoding: stats.payload, as: UTF8.self).contains("\"topicMessages\":1")
+        }
+        #expect(received, "the cluster-scope message did not cross the encrypted link")
+        let logs = try String(contentsOfFile: cluster.directory.logsDir + "/n1-compression-0.log", encoding: .utf8)
+        #expect(logs.contains("encrypted=true"), "\(logs)")
+    }
+
     func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
