@@ -49,6 +49,7 @@ struct CompressionMain {
 /// benchmarks and operators): `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL` 1...2,
 /// `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
 /// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended),
+/// `BIZRA_LINK_DICTIONARY_SAMPLES` N (frames sampled before training, default 2000),
 /// `BIZRA_LINK_SECURE` on|off (encrypted links, §9.10 of docs/PROTOCOL.md: every node must agree).
 struct LinkSettings {
     var codec = LinkCodecPolicy.Mode.auto
@@ -56,6 +57,7 @@ struct LinkSettings {
     var dictionary = true
     var recordPath: String?
     var secure = false
+    var dictionarySamples = DictionarySamples.samplesWantedDefault
 
     static func fromEnvironment() -> LinkSettings {
         let env = ProcessInfo.processInfo.environment
@@ -67,6 +69,9 @@ struct LinkSettings {
         if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
         settings.recordPath = env["BIZRA_LINK_RECORD"]
         settings.secure = env["BIZRA_LINK_SECURE"] == "on"
+        if let samples = env["BIZRA_LINK_DICTIONARY_SAMPLES"].flatMap(Int.init) {
+            settings.dictionarySamples = min(max(samples, 64), 100_000)
+        }
         return settings
     }
 }

@@ -87,7 +87,8 @@ final class LinkListener: @unchecked Sendable {
                 while let (message, wireBytes) = try decoder.next() {
                     guard let known = state.peer else {
                         try greet(message, state: &state, connection: connection)
-                        guard decoder.bufferedBytes == 0 else {
+                        // On an encrypted link the dialer waits for the welcome: nothing unsealed follows.
+                        guard state.opener == nil || decoder.bufferedBytes == 0 else {
                             throw LinkError(.malformed, "link frames before the handshake completed")
                         }
                         continue

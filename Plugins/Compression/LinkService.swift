@@ -50,7 +50,10 @@ final class LinkService: @unchecked Sendable {
             maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
         let others = context.config.nodes.filter { $0.id != context.node.id }
         peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
-        samples.withLock { $0.enabled = settings.dictionary }
+        samples.withLock {
+            $0.enabled = settings.dictionary
+            $0.samplesWanted = settings.dictionarySamples
+        }
         keyStore = KeyStore(directory: context.dataDirectory)
         keyringPath = context.config.keyringPath
         keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
@@ -183,6 +186,10 @@ final class LinkService: @unchecked Sendable {
                 (s.droppedUnreachable, s.droppedOverflow, s.droppedWriteFailed, s.droppedInbound)
             peer.droppedInFlight = s.droppedInFlight
             peer.rejectedIn = s.rejectedIn
+            peer.batchesOutByCodec = Dictionary(
+                uniqueKeysWithValues: Link.Codec.allCases.map {
+                    ($0.description, s.batchesOutByCodec[Int($0.rawValue)])
+                })
             if let rate = rates[id] {
                 peer.rawBytesOutPerSecond = rate.rawBytesOutPerSecond
                 peer.wireBytesOutPerSecond = rate.wireBytesOutPerSecond
@@ -221,7 +228,8 @@ struct ClientRoutes {
 /// Outbound frames sampled for training the zstd dictionary: the first `samplesWanted` frames
 /// the link carries (bounded in count and bytes), taken once.
 struct DictionarySamples {
-    static let samplesWanted = 2000
+    static let samplesWantedDefault = 2000
+    var samplesWanted = samplesWantedDefault
     static let sampleBytesMax = 4096
     static let dictionaryBytes = 16 << 10
     var enabled = true
@@ -229,12 +237,12 @@ struct DictionarySamples {
     private var taken = false
 
     mutating func offer(_ frame: [UInt8]) {
-        guard enabled, !taken, samples.count < Self.samplesWanted else { return }
+        guard enabled, !taken, samples.count < samplesWanted else { return }
         samples.append(Array(frame.prefix(Self.sampleBytesMax)))
     }
 
     mutating func takeIfReady() -> [[UInt8]]? {
-        guard enabled, !taken, samples.count >= Self.samplesWanted else { return nil }
+        guard enabled, !taken, samples.count >= samplesWanted else { return nil }
         taken = true
         defer { samples = [] }
         return samples

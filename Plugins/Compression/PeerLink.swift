@@ -86,6 +86,7 @@ final class PeerLink: @unchecked Sendable {
             stats.batchWireBytesOut += batch.bytes.count
             stats.messagesOut += batch.frames
             stats.batchesOut += 1
+            stats.batchesOutByCodec[Int(batch.codec.rawValue)] += 1
         }
     }
 

@@ -22,6 +22,8 @@ public struct LinkStatus: Codable, Sendable, Equatable {
         public var droppedInFlight: Int
         public var droppedInbound: Int
         public var rejectedIn: Int
+        /// Batches sent per codec (`none`, `lz4`, `zstd`, `zstd-dict`); nil from older links.
+        public var batchesOutByCodec: [String: Int]?
         public var rawBytesOutPerSecond: Double
         public var wireBytesOutPerSecond: Double
         public var rawBytesInPerSecond: Double

@@ -13,6 +13,8 @@ public struct LinkPeerStats: Sendable, Equatable, Codable {
     public var messagesOut = 0
     public var messagesIn = 0
     public var batchesOut = 0
+    /// Batches sent under each codec, indexed by `Link.Codec.rawValue`.
+    public var batchesOutByCodec = [0, 0, 0, 0]
     public var batchesIn = 0
     /// Frames dropped because no connection to the peer was up (at-most-once: never resent).
     public var droppedUnreachable = 0

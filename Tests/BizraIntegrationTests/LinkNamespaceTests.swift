@@ -179,6 +179,7 @@ struct LinkNamespaceTests {
         }
         let rejected = try deployment.status(3).nodes.first?.core?.rejected ?? [:]
         #expect(rejected.isEmpty, "n3's core rejected frames from the link: \(rejected)")
+        #expect(outToN3.rejectedIn == 0 && inFromN1.rejectedIn == 0, "links refused link frames")
     }
 
     func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {

@@ -55,6 +55,8 @@ struct LinkProcessTests {
         #expect(counted, "\(String(describing: n1))")
         #expect(n1?.peers.map(\.node) == ["n2", "n3"])
         #expect(n1?.peers.allSatisfy { $0.dropped == 0 } ?? false, "\(String(describing: n1))")
+        let rejects = try cluster.status().links?.flatMap(\.peers).map(\.rejectedIn).reduce(0, +)
+        #expect(rejects == 0, "links refused link frames:\n\(cluster.logs())")
         let table = try cluster.cli(["status"])
         #expect(table.output.contains("LINK") && table.output.contains("n1 → n2"), "\(table.output)")
         try await twoLinkInstancesShareThePeers(cluster, bus: bus)
@@ -102,6 +104,40 @@ struct LinkProcessTests {
         #expect(received, "the cluster-scope message did not cross the encrypted link")
         let logs = try String(contentsOfFile: cluster.directory.logsDir + "/n1-compression-0.log", encoding: .utf8)
         #expect(logs.contains("encrypted=true"), "\(logs)")
+    }
+
+    /// The link trains a zstd dictionary on the frames it carries, sends it to the peer ahead
+    /// of the batches that use it, and the peer decodes them (no rejects, replies flow).
+    @Test func aDictionaryTrainedOnTrafficReachesThePeerAndIsUsed() async throws {
+        let cluster = try LocalCluster(
+            nodes: ["n1", "n2"], environment: ["BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100"])
+        defer { cluster.teardown() }
+        func link(_ node: String, to peer: String) throws -> LinkStatus.Peer? {
+            try cluster.status().links?.first { $0.node == node }?.peers.first { $0.node == peer }
+        }
+        let up = try cluster.eventually(20) {
+            try (link("n1", to: "n2")?.connections ?? 0) > 0 && (link("n2", to: "n1")?.connections ?? 0) > 0
+        }
+        #expect(up, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n1")
+        defer { bus.close() }
+        for i in 0..<120 {
+            _ = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("d\(i)".utf8))
+        }
+        let trained = try cluster.eventually(10) {
+            (try cluster.status().links?.first { $0.node == "n1" }?.dictionaryID ?? 0) != 0
+        }
+        #expect(trained, "n1's link never trained a dictionary:\n\(cluster.logs())")
+        for i in 0..<50 {
+            let reply = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("e\(i)".utf8))
+            #expect(reply.sender.node == "n2")
+        }
+        let used = try cluster.eventually(5) { (try link("n1", to: "n2")?.batchesOutByCodec?["zstd-dict"] ?? 0) > 0 }
+        let n1 = try link("n1", to: "n2")
+        #expect(used, "\(String(describing: n1))")
+        #expect(try link("n2", to: "n1")?.rejectedIn == 0, "\(cluster.logs())")
     }
 
     func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
