@@ -50,6 +50,7 @@ struct CompressionMain {
 /// `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
 /// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended),
 /// `BIZRA_LINK_DICTIONARY_SAMPLES` N (frames sampled before training, default 2000),
+/// `BIZRA_LINK_USER_TIMEOUT_MILLIS` N (TCP_USER_TIMEOUT of link connections, default 20000),
 /// `BIZRA_LINK_SECURE` on|off (encrypted links, §9.10 of docs/PROTOCOL.md: every node must agree).
 struct LinkSettings {
     var codec = LinkCodecPolicy.Mode.auto
@@ -58,6 +59,7 @@ struct LinkSettings {
     var recordPath: String?
     var secure = false
     var dictionarySamples = DictionarySamples.samplesWantedDefault
+    var userTimeoutMillis = TCPSocket.userTimeoutMillisDefault
 
     static func fromEnvironment() -> LinkSettings {
         let env = ProcessInfo.processInfo.environment
@@ -69,6 +71,9 @@ struct LinkSettings {
         if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
         settings.recordPath = env["BIZRA_LINK_RECORD"]
         settings.secure = env["BIZRA_LINK_SECURE"] == "on"
+        if let millis = env["BIZRA_LINK_USER_TIMEOUT_MILLIS"].flatMap(UInt32.init) {
+            settings.userTimeoutMillis = min(max(millis, 1000), 600_000)
+        }
         if let samples = env["BIZRA_LINK_DICTIONARY_SAMPLES"].flatMap(Int.init) {
             settings.dictionarySamples = min(max(samples, 64), 100_000)
         }

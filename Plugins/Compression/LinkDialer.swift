@@ -47,7 +47,8 @@ final class LinkDialer: @unchecked Sendable {
             let port = peer.node.linkPort(instance: attempt % Self.peerInstancesTried)
             guard
                 let fd = TCPSocket.connect(
-                    host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis)
+                    host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis,
+                    userTimeoutMillis: service.userTimeoutMillis)
             else {
                 if wasUp { log.info("link to peer lost; reconnecting") }
                 wasUp = false

@@ -44,7 +44,7 @@ final class LinkListener: @unchecked Sendable {
                 log.warning("inbound link refused: \(Self.connectionsMax) connections already")
                 continue
             }
-            TCPSocket.configure(connection)
+            TCPSocket.configure(connection, userTimeoutMillis: service.userTimeoutMillis)
             TCPSocket.setReceiveTimeout(connection, millis: Self.silenceMillis)
             let thread = Thread { [self] in
                 serve(connection)

@@ -23,6 +23,8 @@ final class LinkService: @unchecked Sendable {
     let peers: [String: PeerLink]
     let stopping = Atomic<Bool>(false)
     let busLimits: FrameLimits
+    /// How long unacknowledged bytes may wait before the kernel fails a connection.
+    let userTimeoutMillis: UInt32
     private let clientRoutes = Mutex(ClientRoutes())
     private let unroutable = Atomic<Int>(0)
     private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
@@ -46,6 +48,7 @@ final class LinkService: @unchecked Sendable {
         log = context.log
         codecMode = settings.codec
         poolSize = settings.poolSize
+        userTimeoutMillis = settings.userTimeoutMillis
         busLimits = FrameLimits(
             maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
         let others = context.config.nodes.filter { $0.id != context.node.id }

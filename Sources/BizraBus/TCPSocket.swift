@@ -8,7 +8,7 @@ public enum TCPSocket {
     /// How long the kernel keeps unacknowledged data before it fails the connection
     /// (`TCP_USER_TIMEOUT`): long enough that a short cut heals without loss, short enough that
     /// a dead peer is noticed.
-    public static let userTimeoutMillis: UInt32 = 20_000
+    public static let userTimeoutMillisDefault: UInt32 = 20_000
 
     public static func address(_ host: String, _ port: Int) -> sockaddr_in? {
         var address = sockaddr_in()
@@ -38,7 +38,9 @@ public enum TCPSocket {
     }
 
     /// A connected socket, or nil when the peer does not accept within `timeoutMillis`.
-    public static func connect(host: String, port: Int, timeoutMillis: Int32) -> Int32? {
+    public static func connect(
+        host: String, port: Int, timeoutMillis: Int32, userTimeoutMillis: UInt32 = userTimeoutMillisDefault
+    ) -> Int32? {
         guard var address = address(host, port) else { return nil }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return nil }
@@ -61,12 +63,12 @@ public enum TCPSocket {
             }
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~Int32(O_NONBLOCK))
-        configure(fd)
+        configure(fd, userTimeoutMillis: userTimeoutMillis)
         return fd
     }
 
     /// TCP_NODELAY (a lone frame goes at once: batching is ours), and the user timeout.
-    public static func configure(_ fd: Int32) {
+    public static func configure(_ fd: Int32, userTimeoutMillis: UInt32 = userTimeoutMillisDefault) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var timeout = userTimeoutMillis

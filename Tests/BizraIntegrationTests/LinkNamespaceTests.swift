@@ -39,9 +39,10 @@ struct LinkNamespaceTests {
 
         func up() throws {
             for host in 1...hosts.hosts {
+                // A short TCP_USER_TIMEOUT, so that a long cut fails the links' connections.
                 try run([
-                    "ip", "netns", "exec", hosts.name(host), Self.bizra, "up", "--detach", "--node", "n\(host)",
-                    "--config", configPath, "--data-dir", dir(host),
+                    "ip", "netns", "exec", hosts.name(host), "env", "BIZRA_LINK_USER_TIMEOUT_MILLIS=3000", Self.bizra,
+                    "up", "--detach", "--node", "n\(host)", "--config", configPath, "--data-dir", dir(host),
                 ])
             }
         }
@@ -123,17 +124,24 @@ struct LinkNamespaceTests {
                 #expect(reply.sender.node == target)
             }
         }
-        let before = 20
-        for i in 0..<before {
-            try bus.publish(topic: "worker.ns", scope: .cluster, type: "ns", payload: Array("a\(i)".utf8))
+        var sent = 0
+        func publish(_ count: Int, every millis: Int) async throws {
+            for _ in 0..<count {
+                try bus.publish(topic: "worker.ns", scope: .cluster, type: "ns", payload: Array("m\(sent)".utf8))
+                sent += 1
+                if millis > 0 { try await Task.sleep(for: .milliseconds(millis)) }
+            }
         }
-        // Cut n3 off; traffic to n2 goes on, traffic to n3 is queued or dropped (and counted).
+        try await publish(20, every: 0)
+        // A short cut: TCP retransmits through it, nothing is lost.
         try deployment.hosts.cut(3)
-        let during = 30
-        for i in 0..<during {
-            try bus.publish(topic: "worker.ns", scope: .cluster, type: "ns", payload: Array("b\(i)".utf8))
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await publish(10, every: 50)
+        try deployment.hosts.heal(3)
+        try await Task.sleep(for: .seconds(1))
+        // A long cut: n1's connections to n3 fail (TCP_USER_TIMEOUT), what was in flight and what
+        // is published while n3 is unreachable is dropped and counted; traffic to n2 goes on.
+        try deployment.hosts.cut(3)
+        try await publish(40, every: 150)
         let toN2 = try await bus.request(.service(node: "n2", name: "worker"), type: "worker.work", payload: [1])
         #expect(toN2.sender.node == "n2")
         await #expect(throws: BusError.self) {
@@ -147,7 +155,8 @@ struct LinkNamespaceTests {
                 != nil
         }
         #expect(resumed, "traffic to n3 did not resume after the heal:\n\(deployment.logs())")
-        try await checkAccounting(bus, deployment: deployment, sent: before + during)
+        try await publish(10, every: 0)
+        try await checkAccounting(bus, deployment: deployment, sent: sent)
     }
 
     /// Every n2/n3 worker got each cluster message at most once, and what n3's did not get is
@@ -158,7 +167,7 @@ struct LinkNamespaceTests {
         let inFromN1 = try #require(try deployment.link(3, to: "n1"))
         let linkDrops =
             outToN3.droppedUnreachable + outToN3.droppedOverflow + outToN3.droppedWriteFailed
-            + inFromN1.droppedInbound
+            + outToN3.droppedInFlight + inFromN1.droppedInbound
         for node in ["n2", "n3"] {
             for instance in 0..<2 {
                 let stats = try await bus.request(
@@ -166,13 +175,16 @@ struct LinkNamespaceTests {
                     type: "worker.stats", payload: [])
                 let received = try #require(Self.topicMessages(stats))
                 print(
-                    "namespace cut: \(node)#\(instance) received \(received) of \(sent); link drops to n3 \(linkDrops)")
+                    "namespace cut: \(node)#\(instance) received \(received) of \(sent); link drops to n3 \(linkDrops) "
+                        + "(unreachable \(outToN3.droppedUnreachable), in flight \(outToN3.droppedInFlight))")
                 #expect(received <= sent, "\(node)#\(instance) got \(received) of \(sent): duplicates")
                 if node == "n2" {
                     #expect(received == sent, "n2#\(instance) got \(received) of \(sent) without any cut")
                 } else {
+                    // Every loss is counted; the count may include frames whose acknowledgement
+                    // (not the frames) the cut lost, so it is an upper bound.
                     #expect(
-                        received + linkDrops == sent,
+                        received + linkDrops >= sent && received < sent,
                         "n3#\(instance) got \(received) of \(sent), links counted \(linkDrops) dropped: \(outToN3)")
                 }
             }
