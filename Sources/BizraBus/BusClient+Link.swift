@@ -47,14 +47,18 @@ struct RelayCounters: Sendable {
     static let shared = RelayCounters()
     let full = Counter(label: "bizra_sdk_outbound_dropped_total", dimensions: [("reason", "relay_full")])
     let socketFull = Counter(label: "bizra_sdk_outbound_dropped_total", dimensions: [("reason", "relay_socket_full")])
+    let noHandler = Counter(label: "bizra_sdk_inbound_dropped_total", dimensions: [("reason", "relay_no_handler")])
 }
 
 extension ClientLoop {
     /// Hands a `[relay, frame]` message from the core to the link's handler.
     func onRelayed(_ parts: [[UInt8]]) {
         guard parts.count == 2, parts[0] == BusClient.relayMarker else { return }
-        let handler = client.relayState.withLock { $0.handler }
-        handler?(parts[1])
+        guard let handler = client.relayState.withLock({ $0.handler }) else {
+            RelayCounters.shared.noHandler.increment()  // registered as link before onRelay was set
+            return
+        }
+        handler(parts[1])
     }
 
     /// Writes queued injections to the core. At most once: a frame the DEALER will not take
