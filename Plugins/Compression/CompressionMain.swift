@@ -1,4 +1,5 @@
 import BizraBus
+import BizraConfig
 import BizraLink
 import Foundation
 import Synchronization
@@ -14,8 +15,8 @@ struct CompressionMain {
     static let component = "compression"
 
     static func main() async {
-        let settings = LinkSettings.fromEnvironment()
         await ComponentHost.main(component: component, services: [], isLink: true) { context in
+            let settings = LinkSettings.resolve(context.config.link, environment: ProcessInfo.processInfo.environment)
             let service = try LinkService(context: context, settings: settings)
             try service.start()
             defer { service.stop() }
@@ -45,9 +46,9 @@ struct CompressionMain {
     }
 }
 
-/// Link settings from the environment (bus-config keeps the cluster shape; these are knobs for
-/// benchmarks and operators): `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL` 1...2,
-/// `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
+/// Link settings: bus-config `link:` (codec, poolSize, encrypt, dictionary), then environment
+/// overrides for benchmarks and tests: `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL`
+/// 1...2, `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
 /// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended),
 /// `BIZRA_LINK_DICTIONARY_SAMPLES` N (frames sampled before training, default 2000),
 /// `BIZRA_LINK_USER_TIMEOUT_MILLIS` N (TCP_USER_TIMEOUT of link connections, default 20000),
@@ -61,16 +62,19 @@ struct LinkSettings {
     var dictionarySamples = DictionarySamples.samplesWantedDefault
     var userTimeoutMillis = TCPSocket.userTimeoutMillisDefault
 
-    static func fromEnvironment() -> LinkSettings {
-        let env = ProcessInfo.processInfo.environment
+    static func resolve(_ config: LinkConfig, environment env: [String: String]) -> LinkSettings {
         var settings = LinkSettings()
+        settings.codec = LinkCodecPolicy.Mode(rawValue: config.codec) ?? .auto
+        settings.poolSize = min(max(config.poolSize, 1), LinkService.poolSizeMax)
+        settings.dictionary = config.dictionary
+        settings.secure = config.encrypt
         if let codec = env["BIZRA_LINK_CODEC"].flatMap(LinkCodecPolicy.Mode.init(rawValue:)) { settings.codec = codec }
         if let pool = env["BIZRA_LINK_POOL"].flatMap(Int.init) {
             settings.poolSize = min(max(pool, 1), LinkService.poolSizeMax)
         }
-        if env["BIZRA_LINK_DICTIONARY"] == "off" { settings.dictionary = false }
+        if let dictionary = env["BIZRA_LINK_DICTIONARY"] { settings.dictionary = dictionary == "on" }
         settings.recordPath = env["BIZRA_LINK_RECORD"]
-        settings.secure = env["BIZRA_LINK_SECURE"] == "on"
+        if let secure = env["BIZRA_LINK_SECURE"] { settings.secure = secure == "on" }
         if let millis = env["BIZRA_LINK_USER_TIMEOUT_MILLIS"].flatMap(UInt32.init) {
             settings.userTimeoutMillis = min(max(millis, 1000), 600_000)
         }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Three hosts in network namespaces (127.x addresses only, no default route), each running
-/// `bizra up --node nX` of one config, talking over TCP through their links. One host is cut off
+/// `bizra up --node nX` of one config, talking over encrypted TCP through their links. One host is cut off
 /// with nft and healed: traffic resumes, nothing is duplicated or corrupted, every drop is
 /// counted. Skips loudly where namespaces cannot be created (not root, no `ip netns`, no nft).
 @Suite(.serialized, .timeLimit(.minutes(3)))
@@ -25,6 +25,8 @@ struct LinkNamespaceTests {
                 let range = try #require(yaml.range(of: "address: 127.0.0.1\n"))
                 yaml.replaceSubrange(range, with: "address: \(hosts.address(host))\n")
             }
+            // Links between the hosts are encrypted, with the keys the copied keyring distributes.
+            yaml += "link:\n  encrypt: true\n"
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
             // One key set, copied to every host (as an operator distributes keys and keyring).
             try run([Self.bizra, "keys", "gen", "--config", configPath, "--data-dir", dir(1)])
