@@ -26,9 +26,11 @@ let package = Package(
         .executable(name: "bizra", targets: ["bizra"]),
         .executable(name: "bizra-core", targets: ["bizra-core"]),
         .executable(name: "bizra-worker", targets: ["bizra-worker"]),
+        .executable(name: "bizra-compression", targets: ["bizra-compression"]),
         .executable(name: "bizra-sim", targets: ["bizra-sim"]),
         .executable(name: "fuzz-frame", targets: ["fuzz-frame"]),
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
+        .executable(name: "fuzz-link", targets: ["fuzz-link"]),
         .library(name: "BizraBus", targets: ["BizraBus"]),
         .library(name: "BizraSim", targets: ["BizraSim"]),
         .library(name: "BizraRaft", targets: ["BizraRaft"]),
@@ -51,6 +53,8 @@ let package = Package(
             name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(
             name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Pure computation shared by the bus and the protocol cores.
         .target(name: "BizraCrypto", dependencies: ["CSodium"], swiftSettings: strict),
@@ -72,6 +76,7 @@ let package = Package(
         .target(name: "BizraKV", dependencies: ["BizraRaft"], swiftSettings: strict),
         // Durable Raft storage for the consensus shell: segmented WAL and snapshot files (disk IO).
         .target(name: "BizraWAL", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
+        .target(name: "BizraLink", dependencies: ["BizraCodec", "BizraCrypto", "CZstd"], swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
         .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
@@ -79,23 +84,29 @@ let package = Package(
         // Executables.
         .executableTarget(name: "bizra-core", dependencies: ["BizraBus", lifecycle, logging], swiftSettings: strict),
         .executableTarget(
-            name: "bizra", dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", argumentParser, logging],
+            name: "bizra",
+            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraLink", argumentParser, logging],
             swiftSettings: strict),
         .executableTarget(name: "bizra-sim", dependencies: ["BizraSim"], swiftSettings: strict),
         .executableTarget(
             name: "bizra-worker", dependencies: ["BizraBus", lifecycle, logging], path: "Plugins/Worker",
             swiftSettings: strict),
+        .executableTarget(
+            name: "bizra-compression", dependencies: ["BizraBus", "BizraLink", "BizraConfig", logging, metrics],
+            path: "Plugins/Compression", swiftSettings: strict),
 
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`
         // (scripts/fuzz.sh). Without FUZZING they replay the files named on the command line.
         .executableTarget(name: "fuzz-frame", dependencies: ["BizraBus"], path: "Fuzz/Frame", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-config", dependencies: ["BizraConfig"], path: "Fuzz/Config", swiftSettings: strict),
+        .executableTarget(name: "fuzz-link", dependencies: ["BizraLink"], path: "Fuzz/Link", swiftSettings: strict),
 
         // Tests mirror modules; integration tests start real processes.
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
+        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(name: "BizraKVTests", dependencies: ["BizraKV", "BizraRaft"], swiftSettings: strict),
         .testTarget(name: "BizraWALTests", dependencies: ["BizraWAL", "BizraRaft"], swiftSettings: strict),

@@ -3,7 +3,8 @@ import BizraBus
 import Foundation
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks.", subcommands: [BusBench.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks.", subcommands: [BusBench.self, LinkBench.self, LinkCodecBench.self])
 }
 
 /// `bizra bench bus`: raw ZeroMQ beside the signed bus, in one run, on this machine.

@@ -17,7 +17,7 @@ final class LocalCluster {
         return root.appendingPathComponent(".build/debug").path
     }()
 
-    init(nodes: [String] = ["n1"]) throws {
+    init(nodes: [String] = ["n1"], components: String? = nil, environment: [String: String] = [:]) throws {
         let suffix = String(SecureRandom.uint64() % 1_000_000_000, radix: 36)
         directory = DataDirectory(root: "/tmp/bizra-it-\(suffix)")
         // Distinct ports per run: 20000...59000 in steps of 1000 (a node uses portBase...+99).
@@ -25,7 +25,8 @@ final class LocalCluster {
         self.nodes = nodes
         var arguments = ["up", "--detach"] + common
         for node in nodes { arguments += ["--node", node] }
-        let result = try Self.run(arguments)
+        if let components { arguments += ["--components", components] }
+        let result = try Self.run(arguments, environment: environment)
         guard result.status == 0 else {
             teardown()
             throw ClusterError("bizra up failed (\(result.status)): \(result.output)\n\(logs())")
@@ -51,7 +52,9 @@ final class LocalCluster {
     /// Runs `bizra ARGS`, returning its exit status and combined output (via a temporary file,
     /// with posix_spawn and waitpid, so that nothing depends on pipes or run loops).
     @discardableResult
-    static func run(_ arguments: [String], timeoutSeconds: Double = 60) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], timeoutSeconds: Double = 60, environment: [String: String] = [:]) throws
+        -> (status: Int32, output: String)
+    {
         let outputPath = "/tmp/bizra-it-out-\(SecureRandom.uint64())"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -64,7 +67,16 @@ final class LocalCluster {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let extra = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") }
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            inherited.append(variable)
+            entry += 1
+        }
+        let envp = inherited + extra + [nil]
+        defer { for variable in extra { free(variable) } }
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard rc == 0 else { throw ClusterError("cannot start \(path): errno \(rc)") }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         var status: Int32 = 0
