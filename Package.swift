@@ -27,9 +27,11 @@ let package = Package(
         .executable(name: "bizra-core", targets: ["bizra-core"]),
         .executable(name: "bizra-worker", targets: ["bizra-worker"]),
         .executable(name: "bizra-consensus", targets: ["bizra-consensus"]),
+        .executable(name: "bizra-compression", targets: ["bizra-compression"]),
         .executable(name: "bizra-sim", targets: ["bizra-sim"]),
         .executable(name: "fuzz-frame", targets: ["fuzz-frame"]),
         .executable(name: "fuzz-config", targets: ["fuzz-config"]),
+        .executable(name: "fuzz-link", targets: ["fuzz-link"]),
         .library(name: "BizraBus", targets: ["BizraBus"]),
         .library(name: "BizraSim", targets: ["BizraSim"]),
         .library(name: "BizraRaft", targets: ["BizraRaft"]),
@@ -52,6 +54,8 @@ let package = Package(
             name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(
             name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Pure computation shared by the bus and the protocol cores.
         .target(name: "BizraCrypto", dependencies: ["CSodium"], swiftSettings: strict),
@@ -73,6 +77,7 @@ let package = Package(
         .target(name: "BizraKV", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
         // Durable Raft storage for the consensus shell: segmented WAL and snapshot files (disk IO).
         .target(name: "BizraWAL", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
+        .target(name: "BizraLink", dependencies: ["BizraCodec", "BizraCrypto", "CZstd"], swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
         .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
@@ -82,7 +87,9 @@ let package = Package(
         .executableTarget(
             name: "bizra",
             dependencies: [
-                "BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraRaft", "BizraWAL", argumentParser, logging,
+                "BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraLink", "BizraRaft", "BizraWAL",
+                argumentParser,
+                logging,
             ],
             swiftSettings: strict),
         .executableTarget(name: "bizra-sim", dependencies: ["BizraSim"], swiftSettings: strict),
@@ -93,17 +100,22 @@ let package = Package(
             name: "bizra-consensus",
             dependencies: ["BizraBus", "BizraCrypto", "BizraRaft", "BizraKV", "BizraWAL", logging],
             path: "Plugins/Consensus", swiftSettings: strict),
+        .executableTarget(
+            name: "bizra-compression", dependencies: ["BizraBus", "BizraLink", "BizraConfig", logging, metrics],
+            path: "Plugins/Compression", swiftSettings: strict),
 
         // libFuzzer targets: build with `swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING`
         // (scripts/fuzz.sh). Without FUZZING they replay the files named on the command line.
         .executableTarget(name: "fuzz-frame", dependencies: ["BizraBus"], path: "Fuzz/Frame", swiftSettings: strict),
         .executableTarget(
             name: "fuzz-config", dependencies: ["BizraConfig"], path: "Fuzz/Config", swiftSettings: strict),
+        .executableTarget(name: "fuzz-link", dependencies: ["BizraLink"], path: "Fuzz/Link", swiftSettings: strict),
 
         // Tests mirror modules; integration tests start real processes.
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
+        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(name: "BizraKVTests", dependencies: ["BizraKV", "BizraRaft"], swiftSettings: strict),
         .testTarget(name: "BizraWALTests", dependencies: ["BizraWAL", "BizraRaft"], swiftSettings: strict),

@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
 export SWIFT_BACKTRACE=enable=no
-for target in frame config; do
+for target in frame config link; do
     swift build -c release --sanitize=fuzzer -Xswiftc -DFUZZING --scratch-path .build-fuzz --product "fuzz-$target"
 done
 mkdir -p .build-fuzz/artifacts
-for target in frame config; do
+for target in frame config link; do
     work=".build-fuzz/corpus-$target"
     rm -rf "$work" && mkdir -p "$work"
     echo "fuzz-$target: ${SECONDS_PER_TARGET} s"

@@ -66,6 +66,7 @@ public final class BusClient: Sendable {
     let healthy = Atomic<Bool>(true)
     let counters = ClientCounters()
     let dedupe = Mutex(DedupeCache())
+    let relayState = Mutex(RelayState())
     private let messageStream: AsyncStream<Delivery>
     let messageContinuation: AsyncStream<Delivery>.Continuation
 

@@ -17,6 +17,7 @@ extension ClientLoop {
             return (q.takeAll(), q.pendingSubscriptions)
         }
         for prefix in subscriptions { try sub.set(.subscribe, bytes: Array(prefix.utf8)) }
+        try flushRelays()
         guard !items.isEmpty else { return }
         let now = Clocks.monotonicMicros()
         let batchBytesMax = client.options.settings.maxFrameBytes / 2
@@ -86,6 +87,7 @@ extension ClientLoop {
     }
 
     func onDirected(_ parts: [[UInt8]]) {
+        if parts.count == 2 { return onRelayed(parts) }
         guard parts.count == 1, let frame = decode(parts[0]) else { return }
         let fromCore =
             frame.sender.component == Principal.coreComponent && frame.sender.node == client.options.principal.node

@@ -62,7 +62,9 @@ public enum ComponentHost {
         var log = log
         log[metadataKey: "node"] = "\(node.id)"
         log[metadataKey: "instance"] = "\(launch.instance)"
-        let (_, metricsPort) = try await Observability.serveHTTP(port: 0, status: nil)
+        let (_, metricsPort) = try await Observability.serveHTTP(port: 0) {
+            Observability.componentStatus.withLock { $0 }?() ?? Array("{}".utf8)
+        }
         let bus = BusClient(
             options: .init(
                 principal: principal, key: key, endpoints: directory.endpoints(node: node.id), settings: config.bus,

@@ -15,7 +15,7 @@ extension CoreLoop {
         let sender = verified.parsed.sender
         if relayed {
             // Only the registered link may relay frames from other nodes, and never local ones.
-            guard let link = registry.link, registry.routingID(link) == routingID, sender.node != node else {
+            guard registry.links.contains(where: { registry.routingID($0) == routingID }), sender.node != node else {
                 core.counters.dropped(.wrongSocket)
                 return
             }
@@ -58,17 +58,26 @@ extension CoreLoop {
                     registry.remove(target)
                     fail(verified, .noInstance, "\(target) is gone")
                 }
+            } else if target.node == Principal.clientNode && !relayed && registry.link != nil {
+                // A client of another node (a reply to its request): the link learned which node
+                // the client's frames came from and carries the reply back there.
+                handToLink(verified.parsed.bytes, verified: verified, target: "\(target)")
             } else if target.node == node || target.node == Principal.clientNode {
                 core.counters.dropped(.noDestination)
                 fail(verified, .noInstance, "no instance \(target) on node \(node)")
             } else if !relayed {
                 handToLink(verified.parsed.bytes, verified: verified, target: target.node)
+            } else {
+                // From a peer's link but for a third node: links never forward (no loops).
+                core.counters.dropped(.noRoute)
             }
         case .service(let targetNode, let name):
             if targetNode == node || targetNode.isEmpty {
                 dispatch(verified.parsed.bytes, verified: verified, service: name)
             } else if !relayed {
                 handToLink(verified.parsed.bytes, verified: verified, target: targetNode)
+            } else {
+                core.counters.dropped(.noRoute)
             }
         }
     }
@@ -104,7 +113,7 @@ extension CoreLoop {
     }
 
     private func handToLink(_ bytes: [UInt8], verified: FrameVerifier.Verified, target: String) {
-        if let link = registry.link, let id = registry.routingID(link),
+        if let link = registry.link(for: target), let id = registry.routingID(link),
             sendDirected(id, Self.relayMarker, bytes) == .sent
         {
             return

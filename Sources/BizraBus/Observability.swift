@@ -3,11 +3,16 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import Synchronization
 
 /// Process-wide logging and metrics set-up, done once by every BIZRA executable.
 public enum Observability {
     /// The registry every metric of this process is created in, served at `GET /metrics`.
     public static let registry = PrometheusCollectorRegistry()
+
+    /// What a component serves at `GET /status` on its metrics port (set once by the component;
+    /// nothing is served until it is set).
+    public static let componentStatus = Mutex<(@Sendable () -> [UInt8])?>(nil)
 
     /// Logs go to standard error (the supervisor files them under `logs/`); the level comes from
     /// `BIZRA_LOG_LEVEL` (trace…critical, default info). Call once, first thing in `main`.

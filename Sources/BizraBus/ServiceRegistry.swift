@@ -92,7 +92,20 @@ struct ServiceRegistry {
     func isHealthy(_ principal: Principal) -> Bool { instances[principal]?.healthy ?? false }
 
     /// The registered link instance, if any (the compression component).
-    var link: Principal? {
-        instances.values.filter(\.isLink).map(\.principal).min { $0.instance < $1.instance }
+    var link: Principal? { links.first }
+
+    /// Every registered link instance, by instance number (`bizra scale compression=2`).
+    var links: [Principal] {
+        instances.values.filter(\.isLink).map(\.principal).sorted { $0.instance < $1.instance }
+    }
+
+    /// The link instance that carries traffic for `target` (a node, or one key for all
+    /// cluster-scope topics): a stable choice, so that link instances share the peers and the
+    /// frames of one stream keep one path while the set of instances is unchanged.
+    func link(for target: String) -> Principal? {
+        let all = links
+        guard !all.isEmpty else { return nil }
+        let hash = target.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }  // FNV-1a
+        return all[Int(hash % UInt32(all.count))]
     }
 }

@@ -91,11 +91,15 @@ public struct SupervisorStatus: Codable, Sendable {
     public var dataDir: String
     public var nodes: [Node]
     public var children: [Child]
+    /// Each running link instance's status (bandwidth per peer), by node then instance; nil
+    /// from a supervisor that does not report links.
+    public var links: [LinkStatus]?
 
-    public init(supervisorPID: Int32, dataDir: String, nodes: [Node], children: [Child]) {
+    public init(supervisorPID: Int32, dataDir: String, nodes: [Node], children: [Child], links: [LinkStatus]? = nil) {
         self.supervisorPID = supervisorPID
         self.dataDir = dataDir
         self.nodes = nodes
         self.children = children
+        self.links = links
     }
 }

@@ -4,7 +4,7 @@ import Yams
 /// Ranges and cross-field rules are checked afterwards on the typed values
 /// (`MeshConfig+Validation.swift`), so that `withPortBase` can re-check without YAML.
 extension MeshConfig {
-    static let topLevelKeys = ["cluster", "nodes", "acl", "bus", "worker", "keyring"]
+    static let topLevelKeys = ["cluster", "nodes", "acl", "bus", "worker", "link", "keyring"]
 
     /// The ACL used when a file has no `acl:` key; the same rules as `bus-config/local.yaml`.
     public static let defaultACL = TopicACL(rules: [
@@ -21,6 +21,7 @@ extension MeshConfig {
         let acl = try top.optional("acl").map { (node) throws(ConfigError) in try TopicACL.read(node) } ?? defaultACL
         let bus = try top.optional("bus").map { (node) throws(ConfigError) in try BusSettings.read(node) } ?? .defaults
         let worker = try top.optional("worker").map { (node) throws(ConfigError) in try WorkerSettings.read(node) }
+        let link = try top.optional("link").map { (node) throws(ConfigError) in try LinkConfig.read(node) }
         let keyringNode = top.optional("keyring")
         let keyring = try keyringNode?.string()
         if let keyringNode, let keyring, keyring.isEmpty || keyring.utf8.contains(0) {
@@ -29,7 +30,8 @@ extension MeshConfig {
                 code: .invalidValue)
         }
         return MeshConfig(
-            cluster: cluster, nodes: nodes, acl: acl, bus: bus, worker: worker ?? .defaults, keyringPath: keyring)
+            cluster: cluster, nodes: nodes, acl: acl, bus: bus, worker: worker ?? .defaults, keyringPath: keyring,
+            link: link ?? .defaults)
     }
 }
 

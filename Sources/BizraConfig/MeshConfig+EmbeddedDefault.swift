@@ -6,7 +6,8 @@ extension MeshConfig {
     public static let embeddedDefaultYAML: String = #"""
         # BIZRA Mesh: the embedded default configuration.
         #
-        # Three nodes on 127.0.0.1, each running two instances of the simulated worker service.
+        # Three nodes on 127.0.0.1, each running its link (compression: the nodes reach each other over
+        # TCP through their links) and two instances of the simulated worker service.
         # `bizra up` uses this file when no --config is given: it is compiled into the binary
         # (MeshConfig.embeddedDefaultYAML), and a test keeps the two copies identical.
         # Every key is explained in bus-config/README.md.
@@ -19,6 +20,7 @@ extension MeshConfig {
             trust: 1.0
             voteWeight: 1
             components:
+              compression: 1
               worker: 2
           - id: n2
             address: 127.0.0.1
@@ -27,6 +29,7 @@ extension MeshConfig {
             trust: 1.0
             voteWeight: 1
             components:
+              compression: 1
               worker: 2
           - id: n3
             address: 127.0.0.1
@@ -35,6 +38,7 @@ extension MeshConfig {
             trust: 1.0
             voteWeight: 1
             components:
+              compression: 1
               worker: 2
         # Who may publish on which topics: the first rule whose topic prefix matches decides;
         # a topic that no rule matches is denied.

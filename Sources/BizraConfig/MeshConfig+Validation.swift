@@ -18,6 +18,7 @@ extension MeshConfig {
         try acl.validate(check)
         try bus.validate(check.nested("bus"))
         try worker.validate(check.nested("worker"))
+        try link.validate(check.nested("link"))
     }
 
     private func validateUniqueIDs(_ check: Check) throws(ConfigError) {

@@ -15,6 +15,8 @@ public struct MeshConfig: Sendable, Equatable {
     public var bus: BusSettings
     /// Settings of the simulated worker service.
     public var worker: WorkerSettings
+    /// Settings of the links between nodes.
+    public var link: LinkConfig
     /// The distributed public keyring: absolute when loaded from a file, nil when absent.
     public var keyringPath: String?
 
@@ -23,13 +25,14 @@ public struct MeshConfig: Sendable, Equatable {
 
     public init(
         cluster: String, nodes: [NodeConfig], acl: TopicACL, bus: BusSettings = .defaults,
-        worker: WorkerSettings = .defaults, keyringPath: String? = nil
+        worker: WorkerSettings = .defaults, keyringPath: String? = nil, link: LinkConfig = .defaults
     ) {
         self.cluster = cluster
         self.nodes = nodes
         self.acl = acl
         self.bus = bus
         self.worker = worker
+        self.link = link
         self.keyringPath = keyringPath
     }
 

@@ -4,7 +4,10 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks.", subcommands: [BusBench.self, ConsensusBench.self, ConsensusFailoverBench.self])
+        abstract: "Benchmarks.",
+        subcommands: [
+            BusBench.self, LinkBench.self, LinkCodecBench.self, ConsensusBench.self, ConsensusFailoverBench.self,
+        ])
 }
 
 /// `bizra bench bus`: raw ZeroMQ beside the signed bus, in one run, on this machine.

@@ -91,9 +91,12 @@ extension Bus {
         @Argument var payload = ""
         @Option(help: "Node that serves it (default: --node).") var target: String?
         @Option(help: "Timeout per attempt, milliseconds.") var timeoutMillis: Int?
+        @Option(help: "Send this many requests, one after another; {i} in the payload becomes the request number.")
+        var count = 1
 
         func run() async throws {
             try await CLIError.reporting {
+                guard count >= 1 else { throw CLIError("--count must be at least 1", exitCode: 2) }
                 let bus = try client.connect()
                 defer { bus.close() }
                 let node = target ?? client.node
@@ -105,9 +108,12 @@ extension Bus {
                     destination = .service(node: node, name: service)
                 }
                 do {
-                    let reply = try await bus.request(
-                        destination, type: type, payload: Array(payload.utf8), timeoutMillis: timeoutMillis)
-                    print(String(decoding: reply.payload, as: UTF8.self))
+                    for i in 0..<count {
+                        let body = payload.replacingOccurrences(of: "{i}", with: "\(i)")
+                        let reply = try await bus.request(
+                            destination, type: type, payload: Array(body.utf8), timeoutMillis: timeoutMillis)
+                        if i == count - 1 { print(String(decoding: reply.payload, as: UTF8.self)) }
+                    }
                 } catch {
                     throw CLIError("\(error)", exitCode: 1)
                 }

@@ -125,7 +125,39 @@ enum StatusTable {
                 "\(node.id): frames in \(core.framesIn) out \(core.framesOut); rejected: \(rejects.isEmpty ? "none" : rejects); dropped: \(drops.isEmpty ? "none" : drops); http 127.0.0.1:\(node.httpPort)"
             )
         }
+        lines += linkLines(status.links ?? [])
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per link instance and peer: connections, throughput over the last second,
+    /// compression ratio, totals, queue, drops and round-trip time.
+    static func linkLines(_ links: [LinkStatus]) -> [String] {
+        guard !links.isEmpty else { return [] }
+        var lines = ["", "LINK (per peer; rates over the last second)"]
+        let widths = [14, 5, 22, 22, 7, 18, 6, 8, 9]
+        lines.append(
+            pad(
+                [
+                    "LINK", "CONN", "OUT raw/wire B/s", "IN raw/wire B/s", "RATIO", "MSGS out/in", "QUEUE", "DROPS",
+                    "RTT ms",
+                ], widths))
+        for link in links {
+            for peer in link.peers {
+                let name = "\(link.node)\(link.instance == 0 ? "" : "#\(link.instance)") → \(peer.node)"
+                lines.append(
+                    pad(
+                        [
+                            name, "\(peer.connections)",
+                            "\(Int(peer.rawBytesOutPerSecond))/\(Int(peer.wireBytesOutPerSecond))",
+                            "\(Int(peer.rawBytesInPerSecond))/\(Int(peer.wireBytesInPerSecond))",
+                            peer.rawBytesOutPerSecond > 0 ? String(format: "%.2f", peer.compressionRatio) : "-",
+                            "\(peer.messagesOut)/\(peer.messagesIn)",
+                            "\(peer.queueDepth)", "\(peer.dropped)",
+                            peer.rttMillis.map { String(format: "%.2f", $0) } ?? "-",
+                        ], widths))
+            }
+        }
+        return lines
     }
 
     private static func pad(_ cells: [String], _ widths: [Int]) -> String {

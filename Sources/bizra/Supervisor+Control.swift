@@ -102,7 +102,9 @@ extension Supervisor {
                 state: child.state.rawValue, restarts: child.restarts, health: health(of: child, cores: cores),
                 lastExit: child.lastExit)
         }
-        return SupervisorStatus(supervisorPID: getpid(), dataDir: plan.directory.root, nodes: nodes, children: rows)
+        let links = coreStatus.links.withLock { all in plan.nodes.flatMap { all[$0.id] ?? [] } }
+        return SupervisorStatus(
+            supervisorPID: getpid(), dataDir: plan.directory.root, nodes: nodes, children: rows, links: links)
     }
 
     private func health(of child: SupervisedChild, cores: [String: CoreStatus]) -> String {

@@ -208,6 +208,13 @@ final class Supervisor {
                     let status = HTTPGet.body(port: node.httpPort, path: "/status", timeoutMillis: 500)
                         .flatMap { try? JSONDecoder().decode(CoreStatus.self, from: Data($0)) }
                     store.statuses.withLock { $0[node.id] = status }
+                    let links = (status?.instances ?? []).filter { $0.component == "compression" && $0.metricsPort > 0 }
+                        .sorted { $0.instance < $1.instance }
+                        .compactMap { instance in
+                            HTTPGet.body(port: instance.metricsPort, path: "/status", timeoutMillis: 300)
+                                .flatMap { try? JSONDecoder().decode(LinkStatus.self, from: Data($0)) }
+                        }
+                    store.links.withLock { $0[node.id] = links }
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
@@ -218,4 +225,6 @@ final class Supervisor {
 /// The latest `/status` of each node's core, polled in the background.
 final class CoreStatusBoard: Sendable {
     let statuses = Mutex<[String: CoreStatus]>([:])
+    /// The latest `/status` of each node's link instances.
+    let links = Mutex<[String: [LinkStatus]]>([:])
 }

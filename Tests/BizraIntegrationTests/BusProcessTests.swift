@@ -132,7 +132,7 @@ struct BusProcessTests {
     }
 
     @Test func aFrameForAnotherNodeWithoutALinkGetsNoRoute() async throws {
-        let cluster = try LocalCluster()
+        let cluster = try LocalCluster(components: "worker")
         defer { cluster.teardown() }
         let call = try cluster.cli(["bus", "call", "worker", "worker.work", "x", "--node", "n1", "--target", "n2"])
         #expect(call.status != 0)

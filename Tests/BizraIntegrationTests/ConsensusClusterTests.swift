@@ -135,9 +135,15 @@ struct ConsensusClusterTests {
         for node in Self.nodes { try cluster.waitForLeader(node: node, seconds: 30) }
         let leader = try cluster.consensusLeader(asking: "n1")
         let follower = try #require(Self.nodes.first { $0 != leader })
-        let paused = try #require(
-            try cluster.status().children.first { $0.node == follower && $0.component == "consensus" })
-        kill(paused.pid, SIGSTOP)
+        // Stopped (not paused: a paused process would find the appends queued for it on resume).
+        let stopped = try cluster.cli(["scale", "consensus=0", "--node", follower])
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(
+            try cluster.eventually(10) {
+                try !cluster.status().children.contains {
+                    $0.node == follower && $0.component == "consensus" && $0.pid > 0
+                }
+            })
         do {
             let bus = try cluster.client(node: leader)
             defer { bus.close() }
@@ -147,10 +153,10 @@ struct ConsensusClusterTests {
                 #expect(reply.status == .ok, "\(reply)")
             }
         }
-        kill(paused.pid, SIGCONT)
+        #expect(try cluster.cli(["scale", "consensus=1", "--node", follower]).status == 0)
         let leaderCommit = try cluster.consensusStatus(node: leader)["commit"] as? Int ?? Int.max
-        let caughtUp = try cluster.eventually(30) {
-            (try cluster.consensusStatus(node: follower)["applied"] as? Int ?? 0) >= leaderCommit
+        let caughtUp = cluster.eventually(30) {
+            ((try? cluster.consensusStatus(node: follower))?["applied"] as? Int ?? 0) >= leaderCommit
         }
         #expect(caughtUp, "follower \(follower) did not catch up:\n\(cluster.logs())")
         #expect(

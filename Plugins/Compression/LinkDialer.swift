@@ -1,0 +1,248 @@
+import BizraBus
+import BizraCrypto
+import BizraLink
+import Foundation
+import Logging
+import Synchronization
+
+/// One pooled outbound connection to a peer: dials (trying the peer's link instances in turn,
+/// with capped exponential back-off), says hello, then writes batches taken from the peer's
+/// queue and a ping every second; a reader thread on the same socket takes the pongs (RTT).
+/// Outbound connections only write frames; frames from the peer arrive on the connections it
+/// dials to us.
+final class LinkDialer: @unchecked Sendable {
+    let peer: PeerLink
+    let slot: Int
+    let service: LinkService
+    var log: Logger
+
+    static let connectTimeoutMillis: Int32 = 1000
+    static let backoffMinMillis = 100
+    static let backoffMaxMillis = 2000
+    static let pingIntervalSeconds = 1.0
+    /// A batch whose write takes longer than this fails the connection (frames counted lost).
+    static let writeDeadlineMillis: Int32 = 10_000
+    /// Link instances of the peer a slot may dial (a pool uses the first two).
+    static let peerInstancesTried = 2
+
+    init(peer: PeerLink, slot: Int, service: LinkService, log: Logger) {
+        self.peer = peer
+        self.slot = slot
+        self.service = service
+        self.log = log
+        self.log[metadataKey: "peer"] = "\(peer.node.id)"
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "link-dial-\(peer.node.id)-\(slot)"
+        thread.start()
+    }
+
+    private func run() {
+        var backoffMillis = Self.backoffMinMillis
+        var attempt = slot
+        var wasUp = false
+        while !service.stopping.load(ordering: .relaxed) {
+            let port = peer.node.linkPort(instance: attempt % Self.peerInstancesTried)
+            guard
+                let fd = TCPSocket.connect(
+                    host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis,
+                    userTimeoutMillis: service.userTimeoutMillis)
+            else {
+                if wasUp { log.info("link to peer lost; reconnecting") }
+                wasUp = false
+                attempt += 1
+                if attempt % Self.peerInstancesTried == slot % Self.peerInstancesTried {
+                    usleep(UInt32(backoffMillis) * 1000)
+                    backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
+                }
+                continue
+            }
+            backoffMillis = Self.backoffMinMillis
+            if !wasUp { log.info("link to peer up", metadata: ["port": "\(port)"]) }
+            wasUp = true
+            serve(fd)
+            close(fd)
+        }
+    }
+
+    /// Runs one connection until it breaks or the link stops.
+    private func serve(_ fd: Int32) {
+        guard let session = greet(fd) else { return }
+        var sealer = session.sealer
+        func write(_ bytes: [UInt8]) -> Bool {
+            TCPSocket.writeAll(fd, sealer?.seal(bytes) ?? bytes, deadlineMillis: Self.writeDeadlineMillis)
+        }
+        let broken = Atomic<Bool>(false)
+        let readerDone = DispatchSemaphore(value: 0)
+        let inFlight = InFlightBatches()
+        defer {
+            let lost = inFlight.unacknowledgedFrames()
+            if lost > 0 {
+                peer.recordLostInFlight(frames: lost)
+                log.warning("connection to peer failed; \(lost) frames unacknowledged, counted lost")
+            }
+        }
+        let reader = Thread { [self] in
+            readAnswers(fd, opener: session.opener, inFlight: inFlight)
+            broken.store(true, ordering: .relaxed)
+            readerDone.signal()
+        }
+        reader.start()
+        defer {
+            shutdown(fd, Int32(SHUT_RDWR))
+            readerDone.wait()
+        }
+        peer.connectionUp()
+        defer { peer.connectionDown() }
+        let encoder = LinkEncoder(limits: service.limits)
+        var policy = LinkCodecPolicy(mode: service.codecMode)
+        var nextPing = Date()
+        while true {
+            if let dictionary = service.currentDictionary(), dictionary.id != encoder.zstd.dictionaryID {
+                let bytes = LinkEncoder.dictionary(id: dictionary.id, bytes: dictionary.bytes)
+                guard write(bytes) else { return }
+                encoder.zstd.load(dictionary: dictionary.bytes, id: dictionary.id)
+                peer.record(control: bytes.count)
+            }
+            guard
+                let (frames, backlogged) = peer.nextBatch(
+                    until: nextPing, framesMax: service.limits.batchFramesMax,
+                    bytesMax: service.batchBytesMax, abandon: { broken.load(ordering: .relaxed) })
+            else { return }
+            if Date() >= nextPing {
+                let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
+                guard write(ping) else { return }
+                peer.record(control: ping.count)
+                nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
+            }
+            guard !frames.isEmpty else { continue }
+            let codec = policy.choose(
+                frames: frames.count, backlogged: backlogged, hasDictionary: encoder.zstd.dictionaryID != 0)
+            let batch = encoder.batch(frames, codec: codec)
+            policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
+            inFlight.sending(frames: frames.count)
+            guard write(batch.bytes) else {
+                inFlight.failedLast()
+                peer.recordWriteFailed(frames: frames.count)
+                log.warning("write to peer failed; \(frames.count) frames dropped")
+                return
+            }
+            peer.record(sent: batch)
+        }
+    }
+
+    /// The record layer of a connection: none on a plain link.
+    struct Session {
+        var sealer: LinkSealer?
+        var opener: LinkOpener?
+    }
+
+    /// Says hello; on an encrypted link, also completes the handshake (§9.10). Nil: give up
+    /// on this connection.
+    private func greet(_ fd: Int32) -> Session? {
+        let hello = Link.Hello(node: service.node.id, instance: UInt16(service.instance))
+        guard let own = service.secureKey else {
+            let bytes = LinkEncoder.hello(hello)
+            return TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) ? Session() : nil
+        }
+        let mine = SessionCrypto.EphemeralKeyPair.generate()
+        let proof = own.sign(Link.helloTranscript(hello, ephemeral: mine.publicKey))
+        let bytes = LinkEncoder.secureHello(hello, ephemeral: mine.publicKey, signature: proof)
+        guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return nil }
+        TCPSocket.setReceiveTimeout(fd, millis: Int(Self.connectTimeoutMillis) * 5)
+        defer { TCPSocket.setReceiveTimeout(fd, millis: 0) }
+        let decoder = LinkDecoder(limits: service.limits)
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return nil }
+            decoder.append(Array(buffer[..<count]))
+            guard let (message, _) = try? decoder.next() else { continue }
+            guard case .secureWelcome(let theirs, let signature) = message, decoder.bufferedBytes == 0,
+                let key = service.peerPublicKey(peer.node.id),
+                Ed25519.verify(
+                    signature: signature, message: Link.welcomeTranscript(listener: theirs, dialer: mine.publicKey),
+                    publicKey: key),
+                let keys = SessionCrypto.dialerKeys(own: mine, listener: theirs)
+            else {
+                peer.recordRejected()
+                log.warning("encrypted link handshake with peer failed (wrong key, or the peer is not encrypted)")
+                return nil
+            }
+            return Session(
+                sealer: LinkSealer(key: keys.send), opener: LinkOpener(key: keys.receive, limits: service.limits))
+        }
+    }
+
+    /// Reads the peer's pongs (round-trip time) and acknowledgements on a dialed connection.
+    private func readAnswers(_ fd: Int32, opener: LinkOpener?, inFlight: InFlightBatches) {
+        let decoder = LinkDecoder(limits: service.limits)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            do {
+                let chunk = Array(buffer[..<count])
+                if let opener {
+                    opener.append(chunk)
+                    while let plain = try opener.next() { decoder.append(plain) }
+                } else {
+                    decoder.append(chunk)
+                }
+                while let (message, bytes) = try decoder.next() {
+                    peer.record(controlIn: bytes)
+                    switch message {
+                    case .pong(let token):
+                        let now = UInt64(DispatchTime.now().uptimeNanoseconds / 1000)
+                        if now >= token { peer.record(rttMicros: Int64(now - token)) }
+                    case .ack(let batches): inFlight.acknowledge(upTo: batches)
+                    default: break
+                    }
+                }
+            } catch {
+                peer.recordRejected()
+                return
+            }
+        }
+    }
+}
+
+/// Batches written on one connection and not yet acknowledged by the peer (ACK link frames
+/// carry the cumulative count received). When the connection fails, their frames are counted
+/// lost (`in_flight`), never resent. Bounded by what the kernel's buffers can hold; past
+/// `entriesMax` the oldest are forgotten as if acknowledged (a peer that far behind is failing anyway).
+final class InFlightBatches: Sendable {
+    static let entriesMax = 1 << 18
+    private let state = Mutex<(base: UInt64, frames: [Int], head: Int)>((0, [], 0))
+
+    /// Call before writing a batch (an acknowledgement may overtake the writer's return).
+    func sending(frames: Int) {
+        state.withLock { s in
+            if s.frames.count - s.head >= Self.entriesMax {
+                s.head += 1
+                s.base += 1
+            }
+            s.frames.append(frames)
+        }
+    }
+
+    /// The write of the batch last announced failed: it is counted elsewhere.
+    func failedLast() { state.withLock { s in if s.frames.count > s.head { s.frames.removeLast() } } }
+
+    func acknowledge(upTo batches: UInt64) {
+        state.withLock { s in
+            while s.base < batches && s.head < s.frames.count {
+                s.head += 1
+                s.base += 1
+            }
+            if s.head > 4096 && s.head * 2 > s.frames.count {
+                s.frames.removeFirst(s.head)
+                s.head = 0
+            }
+        }
+    }
+
+    func unacknowledgedFrames() -> Int { state.withLock { s in s.frames[s.head...].reduce(0, +) } }
+}

@@ -1,0 +1,278 @@
+import BizraBus
+import BizraConfig
+import BizraCrypto
+import BizraLink
+import Foundation
+import Logging
+import Synchronization
+
+/// One link instance of a node: the relay hand-off with the core, a listener for peers'
+/// connections, a pool of outbound connections per peer, the client routes it has learned, and
+/// the zstd dictionary it trains on sampled traffic.
+///
+/// Forwarding loops are impossible by construction: frames from the core go to peers, frames
+/// from peers go to the core, and the core never hands a frame that came from a link back to one.
+final class LinkService: @unchecked Sendable {
+    let node: NodeConfig
+    let instance: Int
+    let bus: BusClient
+    let log: Logger
+    let limits = Link.Limits.defaults
+    let codecMode: LinkCodecPolicy.Mode
+    let poolSize: Int
+    let peers: [String: PeerLink]
+    let stopping = Atomic<Bool>(false)
+    let busLimits: FrameLimits
+    /// How long unacknowledged bytes may wait before the kernel fails a connection.
+    let userTimeoutMillis: UInt32
+    private let clientRoutes = Mutex(ClientRoutes())
+    private let unroutable = Atomic<Int>(0)
+    private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
+    private let samples = Mutex(DictionarySamples())
+    private let recorder: TrafficRecorder?
+    /// This link's Ed25519 key (`<node>/compression`) when links are encrypted, else nil.
+    let secureKey: Ed25519.KeyPair?
+    private let keyStore: KeyStore
+    private let keyringPath: String?
+    private let keyring: Mutex<Keyring>
+
+    /// A batch's block stays under this many bytes (well inside the decoder's limit).
+    var batchBytesMax: Int { 1 << 20 }
+    /// Pool size: at most this many connections per peer.
+    static let poolSizeMax = 2
+
+    init(context: ComponentContext, settings: LinkSettings) throws {
+        node = context.node
+        instance = Int(context.principal.instance)
+        bus = context.bus
+        log = context.log
+        codecMode = settings.codec
+        poolSize = settings.poolSize
+        userTimeoutMillis = settings.userTimeoutMillis
+        busLimits = FrameLimits(
+            maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
+        let others = context.config.nodes.filter { $0.id != context.node.id }
+        peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
+        samples.withLock {
+            $0.enabled = settings.dictionary
+            $0.samplesWanted = settings.dictionarySamples
+        }
+        keyStore = KeyStore(directory: context.dataDirectory)
+        keyringPath = context.config.keyringPath
+        keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
+        secureKey = settings.secure ? try keyStore.load(keyName: context.principal.keyName) : nil
+        recorder = settings.recordPath.flatMap {
+            TrafficRecorder(path: "\($0)-\(context.node.id)-\(context.principal.instance)")
+        }
+    }
+
+    var port: Int { node.linkPort(instance: instance) }
+
+    /// Binds the link port, starts the pool and the listener. Call before the bus starts, so
+    /// that no frame from the core finds the link unready.
+    func start() throws {
+        let fd = try TCPSocket.listen(host: node.address, port: port)
+        LinkListener(fd: fd, service: self, log: log).start()
+        for peer in peers.values.sorted(by: { $0.node.id < $1.node.id }) {
+            for slot in 0..<poolSize { LinkDialer(peer: peer, slot: slot, service: self, log: log).start() }
+        }
+        bus.onRelay { [self] frame in route(frame) }
+        log.info(
+            "link listening",
+            metadata: [
+                "port": "\(port)", "peers": "\(peers.keys.sorted())", "codec": "\(codecMode.rawValue)",
+                "encrypted": "\(secureKey != nil)",
+            ])
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        for peer in peers.values { peer.stop() }
+    }
+
+    // MARK: frames from the core
+
+    /// Called on the bus IO thread for each frame the core hands the link: queue it for the
+    /// peer(s) it is bound for. Only the header is read; the frame goes on unchanged.
+    func route(_ frame: [UInt8]) {
+        guard let parsed = try? ParsedFrame.parse(frame, limits: busLimits) else {
+            unroutable.add(1, ordering: .relaxed)
+            return
+        }
+        samples.withLock { $0.offer(frame) }
+        recorder?.record(frame)
+        switch parsed.destination {
+        case .topic(_, .cluster):
+            for peer in peers.values { peer.enqueue(frame) }
+        case .topic(_, .local):
+            unroutable.add(1, ordering: .relaxed)
+        case .instance(let target) where target.node == Principal.clientNode:
+            // A reply to a client of another node: back to where its frames came from. Another
+            // link instance of this node may have seen them instead; then every peer gets it
+            // (the nodes without that client count it `no_destination`).
+            if let node = clientRoutes.withLock({ $0.node(of: target) }) {
+                enqueue(frame, to: node)
+            } else {
+                for peer in peers.values { peer.enqueue(frame) }
+            }
+        case .instance(let target):
+            enqueue(frame, to: target.node)
+        case .service(let node, _):
+            enqueue(frame, to: node)
+        }
+    }
+
+    private func enqueue(_ frame: [UInt8], to node: String?) {
+        guard let node, let peer = peers[node] else {
+            unroutable.add(1, ordering: .relaxed)
+            return
+        }
+        peer.enqueue(frame)
+    }
+
+    // MARK: frames from peers
+
+    /// Hands a frame from peer `node` to the core (which verifies it). Remembers which node a
+    /// client's frames come from, so that replies to it can be carried back.
+    func inject(_ frame: [UInt8], from node: String) -> Bool {
+        if let parsed = try? ParsedFrame.parse(frame, limits: busLimits), parsed.sender.node == Principal.clientNode {
+            clientRoutes.withLock { $0.learn(parsed.sender, node: node) }
+        }
+        return bus.relay(frame)
+    }
+
+    // MARK: keys
+
+    /// The public link key of `node` (`<node>/compression` in the keyrings), re-reading the
+    /// keyrings once when it is missing (a key distributed after start).
+    func peerPublicKey(_ node: String) -> [UInt8]? {
+        let name = "\(node)/\(CompressionMain.component)"
+        if let key = keyring.withLock({ $0.publicKey(for: name) }) { return key }
+        guard let fresh = try? keyStore.keyring(extraPath: keyringPath) else { return nil }
+        keyring.withLock { $0 = fresh }
+        return fresh.publicKey(for: name)
+    }
+
+    // MARK: dictionary
+
+    func currentDictionary() -> (id: UInt32, bytes: [UInt8])? { dictionary.withLock { $0 } }
+
+    /// Trains the zstd dictionary once enough traffic was sampled (off the IO threads).
+    func trainDictionaryIfReady() {
+        guard let batch = samples.withLock({ $0.takeIfReady() }) else { return }
+        guard
+            let bytes = ZstdCompressor.trainDictionary(samples: batch, capacityBytes: DictionarySamples.dictionaryBytes)
+        else {
+            log.info("zstd dictionary training found too little structure; LZ4 stays in use")
+            return
+        }
+        // Ids are unique per node and instance, so peers never confuse two senders' dictionaries.
+        let id = UInt32(truncatingIfNeeded: (instance + 1) << 24 | (batch.count & 0xFFFFFF))
+        dictionary.withLock { $0 = (id, bytes) }
+        log.info("zstd dictionary trained", metadata: ["bytes": "\(bytes.count)", "samples": "\(batch.count)"])
+    }
+
+    // MARK: status
+
+    func status(rates: [String: LinkPeerRate]) -> LinkStatus {
+        let peerStatuses = peers.keys.sorted().map { id -> LinkStatus.Peer in
+            let snapshot = peers[id]!.snapshot()
+            var peer = LinkStatus.Peer(node: id)
+            let s = snapshot.stats
+            peer.connections = snapshot.connections
+            peer.queueDepth = snapshot.queueDepth
+            peer.rttMillis = snapshot.rttMicros < 0 ? nil : Double(snapshot.rttMicros) / 1000
+            (peer.rawBytesOut, peer.wireBytesOut, peer.rawBytesIn, peer.wireBytesIn) =
+                (s.rawBytesOut, s.wireBytesOut, s.rawBytesIn, s.wireBytesIn)
+            (peer.messagesOut, peer.messagesIn) = (s.messagesOut, s.messagesIn)
+            (peer.droppedUnreachable, peer.droppedOverflow, peer.droppedWriteFailed, peer.droppedInbound) =
+                (s.droppedUnreachable, s.droppedOverflow, s.droppedWriteFailed, s.droppedInbound)
+            peer.droppedInFlight = s.droppedInFlight
+            peer.rejectedIn = s.rejectedIn
+            peer.batchesOutByCodec = Dictionary(
+                uniqueKeysWithValues: Link.Codec.allCases.map {
+                    ($0.description, s.batchesOutByCodec[Int($0.rawValue)])
+                })
+            if let rate = rates[id] {
+                peer.rawBytesOutPerSecond = rate.rawBytesOutPerSecond
+                peer.wireBytesOutPerSecond = rate.wireBytesOutPerSecond
+                peer.rawBytesInPerSecond = rate.rawBytesInPerSecond
+                peer.wireBytesInPerSecond = rate.wireBytesInPerSecond
+                peer.messagesOutPerSecond = rate.messagesOutPerSecond
+                peer.messagesInPerSecond = rate.messagesInPerSecond
+                peer.compressionRatio = rate.compressionRatio
+            }
+            return peer
+        }
+        return LinkStatus(
+            node: node.id, instance: instance, port: port, codec: codecMode.rawValue,
+            dictionaryID: currentDictionary()?.id ?? 0, unroutable: unroutable.load(ordering: .relaxed),
+            peers: peerStatuses)
+    }
+}
+
+/// Which node each remote client's frames arrived from: replies to a client of another node go
+/// back there. Bounded; the oldest entry is forgotten first.
+struct ClientRoutes {
+    static let entriesMax = 4096
+    private var routes: [Principal: String] = [:]
+    private var order: [Principal] = []
+
+    mutating func learn(_ client: Principal, node: String) {
+        if routes.updateValue(node, forKey: client) == nil {
+            order.append(client)
+            if order.count > Self.entriesMax { routes[order.removeFirst()] = nil }
+        }
+    }
+
+    func node(of client: Principal) -> String? { routes[client] }
+}
+
+/// Outbound frames sampled for training the zstd dictionary: the first `samplesWanted` frames
+/// the link carries (bounded in count and bytes), taken once.
+struct DictionarySamples {
+    static let samplesWantedDefault = 2000
+    var samplesWanted = samplesWantedDefault
+    static let sampleBytesMax = 4096
+    static let dictionaryBytes = 16 << 10
+    var enabled = true
+    private var samples: [[UInt8]] = []
+    private var taken = false
+
+    mutating func offer(_ frame: [UInt8]) {
+        guard enabled, !taken, samples.count < samplesWanted else { return }
+        samples.append(Array(frame.prefix(Self.sampleBytesMax)))
+    }
+
+    mutating func takeIfReady() -> [[UInt8]]? {
+        guard enabled, !taken, samples.count >= samplesWanted else { return nil }
+        taken = true
+        defer { samples = [] }
+        return samples
+    }
+}
+
+/// Writes the first `framesMax` frames the link carries to a file (each a u32 big-endian
+/// length and the frame), for codec benchmarks on real traffic (`bizra bench link-codec`).
+/// Frames are signed bus traffic: record only test deployments.
+final class TrafficRecorder: Sendable {
+    static let framesMax = 20_000
+    private let file: Mutex<(handle: FileHandle, count: Int)?>
+
+    init?(path: String) {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { return nil }
+        file = Mutex((handle, 0))
+    }
+
+    func record(_ frame: [UInt8]) {
+        file.withLock { state in
+            guard let current = state, current.count < Self.framesMax else { return }
+            let length = UInt32(frame.count)
+            let prefix = (0..<4).map { UInt8(truncatingIfNeeded: length >> UInt32(24 - 8 * $0)) }
+            current.handle.write(Data(prefix + frame))
+            state = (current.handle, current.count + 1)
+        }
+    }
+}

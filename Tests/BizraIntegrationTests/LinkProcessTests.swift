@@ -1,0 +1,151 @@
+import BizraBus
+import Foundation
+import Testing
+
+/// Real processes: the embedded default's three nodes, each with its core, its link
+/// (`bizra-compression`) and two workers, reaching each other over TCP through their links.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct LinkProcessTests {
+    static let nodes = ["n1", "n2", "n3"]
+
+    static func ready(_ cluster: LocalCluster) throws -> Bool {
+        let status = try cluster.status()
+        let healthy = status.children.filter { $0.health.hasPrefix("healthy") }
+        let links = status.links ?? []
+        return healthy.filter { $0.component == "worker" }.count == 6
+            && healthy.filter { $0.component == "compression" }.count == 3
+            && links.count == 3 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
+    }
+
+    @Test func requestsAndClusterTopicsCrossNodesThroughTheLinks() async throws {
+        let cluster = try LocalCluster(nodes: Self.nodes)
+        defer { cluster.teardown() }
+        #expect(try cluster.eventually(20) { try Self.ready(cluster) }, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n1")
+        defer { bus.close() }
+        for target in ["n2", "n3"] {
+            for i in 0..<20 {
+                let reply = try await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("r\(i)".utf8))
+                let text = String(decoding: reply.payload, as: UTF8.self)
+                #expect(text.contains("\"node\":\"\(target)\""), "reply \(text) is not from \(target)")
+                #expect(reply.sender.node == target)
+            }
+        }
+        for i in 0..<10 {
+            try bus.publish(topic: "worker.cross", scope: .cluster, type: "cross", payload: Array("m\(i)".utf8))
+        }
+        for node in Self.nodes {
+            for instance in 0..<2 {
+                let received = try await eventually(10) {
+                    let stats = try await bus.request(
+                        .instance(Principal(node: node, component: "worker", instance: UInt32(instance))),
+                        type: "worker.stats", payload: [])
+                    return String(decoding: stats.payload, as: UTF8.self).contains("\"topicMessages\":10")
+                }
+                #expect(received, "worker \(node)#\(instance) did not get the 10 cluster-scope messages")
+            }
+        }
+        // The supervisor polls links once a second.
+        var n1: LinkStatus?
+        let counted = try cluster.eventually(5) {
+            n1 = try cluster.status().links?.first { $0.node == "n1" }
+            return n1?.peers.allSatisfy { $0.messagesOut >= 20 && $0.messagesIn >= 20 } ?? false
+        }
+        #expect(counted, "\(String(describing: n1))")
+        #expect(n1?.peers.map(\.node) == ["n2", "n3"])
+        #expect(n1?.peers.allSatisfy { $0.dropped == 0 } ?? false, "\(String(describing: n1))")
+        let rejects = try cluster.status().links?.flatMap(\.peers).map(\.rejectedIn).reduce(0, +)
+        #expect(rejects == 0, "links refused link frames:\n\(cluster.logs())")
+        let table = try cluster.cli(["status"])
+        #expect(table.output.contains("LINK") && table.output.contains("n1 → n2"), "\(table.output)")
+        try await twoLinkInstancesShareThePeers(cluster, bus: bus)
+    }
+
+    /// `bizra scale compression=2`: the second instance binds portBase+11, connects to every
+    /// peer, and traffic keeps flowing whichever instance the core picks for a peer.
+    func twoLinkInstancesShareThePeers(_ cluster: LocalCluster, bus: BusClient) async throws {
+        let scaled = try cluster.cli(["scale", "compression=2"])
+        #expect(scaled.status == 0, "\(scaled.output)")
+        let up = try cluster.eventually(20) {
+            let links = try cluster.status().links ?? []
+            return links.count == 6 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
+        }
+        #expect(up, "the second link instances never connected:\n\(cluster.logs())")
+        for target in ["n2", "n3"] {
+            for i in 0..<10 {
+                let reply = try await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("s\(i)".utf8))
+                #expect(reply.sender.node == target)
+            }
+        }
+        let ports = try cluster.status().links?.filter { $0.node == "n2" }.map(\.port) ?? []
+        #expect(ports == [cluster.portBase + 100 + 10, cluster.portBase + 100 + 11], "\(ports)")
+    }
+
+    /// `BIZRA_LINK_SECURE=on`: the links run the signed ephemeral key exchange and encrypt
+    /// every record; requests and cluster topics cross nodes as before.
+    @Test func encryptedLinksCarryRequestsAndTopics() async throws {
+        let cluster = try LocalCluster(nodes: Self.nodes, environment: ["BIZRA_LINK_SECURE": "on"])
+        defer { cluster.teardown() }
+        #expect(try cluster.eventually(20) { try Self.ready(cluster) }, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n2")
+        defer { bus.close() }
+        for target in ["n1", "n3"] {
+            let reply = try await bus.request(.service(node: target, name: "worker"), type: "worker.work", payload: [1])
+            #expect(reply.sender.node == target)
+        }
+        try bus.publish(topic: "worker.secure", scope: .cluster, type: "secure", payload: Array("s".utf8))
+        let received = try await eventually(10) {
+            let stats = try await bus.request(
+                .instance(Principal(node: "n3", component: "worker", instance: 0)), type: "worker.stats", payload: [])
+            return String(decoding: stats.payload, as: UTF8.self).contains("\"topicMessages\":1")
+        }
+        #expect(received, "the cluster-scope message did not cross the encrypted link")
+        let logs = try String(contentsOfFile: cluster.directory.logsDir + "/n1-compression-0.log", encoding: .utf8)
+        #expect(logs.contains("encrypted=true"), "\(logs)")
+    }
+
+    /// The link trains a zstd dictionary on the frames it carries, sends it to the peer ahead
+    /// of the batches that use it, and the peer decodes them (no rejects, replies flow).
+    @Test func aDictionaryTrainedOnTrafficReachesThePeerAndIsUsed() async throws {
+        let cluster = try LocalCluster(
+            nodes: ["n1", "n2"], environment: ["BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100"])
+        defer { cluster.teardown() }
+        func link(_ node: String, to peer: String) throws -> LinkStatus.Peer? {
+            try cluster.status().links?.first { $0.node == node }?.peers.first { $0.node == peer }
+        }
+        let up = try cluster.eventually(20) {
+            try (link("n1", to: "n2")?.connections ?? 0) > 0 && (link("n2", to: "n1")?.connections ?? 0) > 0
+        }
+        #expect(up, "links never came up:\n\(cluster.logs())")
+        let bus = try cluster.client(node: "n1")
+        defer { bus.close() }
+        for i in 0..<120 {
+            _ = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("d\(i)".utf8))
+        }
+        let trained = try cluster.eventually(10) {
+            (try cluster.status().links?.first { $0.node == "n1" }?.dictionaryID ?? 0) != 0
+        }
+        #expect(trained, "n1's link never trained a dictionary:\n\(cluster.logs())")
+        for i in 0..<50 {
+            let reply = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("e\(i)".utf8))
+            #expect(reply.sender.node == "n2")
+        }
+        let used = try cluster.eventually(5) { (try link("n1", to: "n2")?.batchesOutByCodec?["zstd-dict"] ?? 0) > 0 }
+        let n1 = try link("n1", to: "n2")
+        #expect(used, "\(String(describing: n1))")
+        #expect(try link("n2", to: "n1")?.rejectedIn == 0, "\(cluster.logs())")
+    }
+
+    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+}
