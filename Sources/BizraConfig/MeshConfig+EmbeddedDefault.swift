@@ -7,7 +7,8 @@ extension MeshConfig {
         # BIZRA Mesh: the embedded default configuration.
         #
         # Three nodes on 127.0.0.1, each running its link (compression: the nodes reach each other over
-        # TCP through their links) and two instances of the simulated worker service.
+        # TCP through their links), a consensus member (one Raft cluster of the three nodes, weights from
+        # voteWeight) and two instances of the simulated worker service.
         # `bizra up` uses this file when no --config is given: it is compiled into the binary
         # (MeshConfig.embeddedDefaultYAML), and a test keeps the two copies identical.
         # Every key is explained in bus-config/README.md.
@@ -21,6 +22,7 @@ extension MeshConfig {
             voteWeight: 1
             components:
               compression: 1
+              consensus: 1
               worker: 2
           - id: n2
             address: 127.0.0.1
@@ -30,6 +32,7 @@ extension MeshConfig {
             voteWeight: 1
             components:
               compression: 1
+              consensus: 1
               worker: 2
           - id: n3
             address: 127.0.0.1
@@ -39,6 +42,7 @@ extension MeshConfig {
             voteWeight: 1
             components:
               compression: 1
+              consensus: 1
               worker: 2
         # Who may publish on which topics: the first rule whose topic prefix matches decides;
         # a topic that no rule matches is denied.

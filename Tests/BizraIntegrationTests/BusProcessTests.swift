@@ -124,7 +124,9 @@ struct BusProcessTests {
             _ = try await stranger.request(
                 .service(node: "n1", name: "worker"), type: "worker.work", payload: [], timeoutMillis: 200, retries: 1)
         }
-        let counted = try cluster.eventually(5) {
+        // 15 s: `status` goes through the supervisor to the core's HTTP endpoint, which takes seconds
+        // when the integration suites run in parallel on a loaded 2-core machine.
+        let counted = try cluster.eventually(15) {
             let status = try cluster.status()
             return status.nodes.first { $0.id == "n1" }?.core?.rejected["unknown_key", default: 0] ?? 0 >= 2
         }
