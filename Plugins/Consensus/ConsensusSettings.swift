@@ -27,6 +27,12 @@ struct ConsensusSettings: Sendable {
     var requestTimeoutMillis = 5_000
     /// How often the leader looks for expired leases.
     var leaseCheckTicks = 10
+    /// Append messages in flight to one follower. Small on purpose: every message is a signed bus
+    /// envelope (tens of µs of CPU at each end), so entries proposed while the window is full
+    /// wait and go together in the next append (batching) instead of one message each. Measured
+    /// on 3 loopback nodes, 16 clients: 256 → 288 puts/s, 8 → 511, 4 → 685–767, 2 → 732
+    /// (`BIZRA_CONSENSUS_INFLIGHT_MESSAGES` overrides it).
+    var inflightMessagesMax = 4
 
     static func fromEnvironment() -> ConsensusSettings {
         var settings = ConsensusSettings()
@@ -38,6 +44,9 @@ struct ConsensusSettings: Sendable {
         if let value = env["BIZRA_CONSENSUS_SNAPSHOT_ENTRIES"].flatMap(UInt64.init), value > 0 {
             settings.snapshotEveryEntries = value
         }
+        if let value = env["BIZRA_CONSENSUS_INFLIGHT_MESSAGES"].flatMap(Int.init), value > 0 {
+            settings.inflightMessagesMax = value
+        }
         if let value = env["BIZRA_CONSENSUS_RETAINED_ENTRIES"].flatMap(UInt64.init) { settings.retainedEntries = value }
         return settings
     }
@@ -46,6 +55,7 @@ struct ConsensusSettings: Sendable {
         var settings = Raft.Settings(id: id, randomSeed: UInt64.random(in: 1...UInt64.max))
         settings.electionTimeoutTicks = electionTimeoutTicks
         settings.heartbeatIntervalTicks = heartbeatIntervalTicks
+        settings.inflightMessagesMax = inflightMessagesMax
         settings.storageStallTicksMax = max(50, electionTimeoutTicks * 3)
         settings.proposalTimeoutTicks = max(100, electionTimeoutTicks * 5)
         return settings
