@@ -209,21 +209,21 @@ struct ConsensusProcessTests {
     @Test func aLeaseExpiresAndTakesItsKeysButKeepaliveHoldsIt() throws {
         let cluster = try Self.startOneNode()
         defer { cluster.teardown() }
-        let short = try cluster.cli(["kv", "lease", "grant", "1000"])
-        // Long enough that a keepalive every loop holds it even when the CLI is slow (a loaded CI).
-        let kept = try cluster.cli(["kv", "lease", "grant", "4000"])
-        let shortID = try #require(UInt64(short.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // TTLs long enough that a slow CLI (a loaded CI runs every suite at once) cannot outrun them.
+        let kept = try cluster.cli(["kv", "lease", "grant", "6000"])
         let keptID = try #require(UInt64(kept.output.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(keptID > shortID, "lease ids are revisions: they increase (fencing tokens)")
-        #expect(try cluster.cli(["kv", "put", "lock/short", "holder", "--lease", "\(shortID)"]).status == 0)
         #expect(try cluster.cli(["kv", "put", "lock/kept", "holder", "--lease", "\(keptID)"]).status == 0)
+        let short = try cluster.cli(["kv", "lease", "grant", "2000"])
+        let shortID = try #require(UInt64(short.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(shortID > keptID, "lease ids are revisions: they increase (fencing tokens)")
+        #expect(try cluster.cli(["kv", "put", "lock/short", "holder", "--lease", "\(shortID)"]).status == 0)
         let started = Date()
         var shortGone = false
-        while Date().timeIntervalSince(started) < 15 {
+        while Date().timeIntervalSince(started) < 25 {
             #expect(try cluster.cli(["kv", "lease", "keepalive", "\(keptID)"]).status == 0)
             if try cluster.cli(["kv", "get", "lock/short"]).status == 1 {
                 shortGone = true
-                if Date().timeIntervalSince(started) > 5 { break }  // and the kept one outlived its TTL
+                if Date().timeIntervalSince(started) > 7 { break }  // and the kept one outlived its TTL
             }
             usleep(200_000)
         }
