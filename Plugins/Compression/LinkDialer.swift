@@ -59,17 +59,26 @@ final class LinkDialer: @unchecked Sendable {
                 }
                 continue
             }
-            backoffMillis = Self.backoffMinMillis
-            if !wasUp { log.info("link to peer up", metadata: ["port": "\(port)"]) }
-            wasUp = true
-            serve(fd)
+            let established = serve(fd, port: port, announce: !wasUp)
             close(fd)
+            if established {
+                wasUp = true
+                backoffMillis = Self.backoffMinMillis
+            } else {
+                // The peer took the connection but not the hello (a key or encryption mismatch):
+                // back off as for a refused connection, rather than spin.
+                if wasUp { log.info("link to peer lost; reconnecting") }
+                wasUp = false
+                usleep(UInt32(backoffMillis) * 1000)
+                backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
+            }
         }
     }
 
-    /// Runs one connection until it breaks or the link stops.
-    private func serve(_ fd: Int32) {
-        guard let session = greet(fd) else { return }
+    /// Runs one connection until it breaks or the link stops; false when the handshake failed.
+    private func serve(_ fd: Int32, port: Int, announce: Bool) -> Bool {
+        guard let session = greet(fd) else { return false }
+        if announce { log.info("link to peer up", metadata: ["port": "\(port)"]) }
         var sealer = session.sealer
         func write(_ bytes: [UInt8]) -> Bool {
             TCPSocket.writeAll(fd, sealer?.seal(bytes) ?? bytes, deadlineMillis: Self.writeDeadlineMillis)
@@ -102,7 +111,7 @@ final class LinkDialer: @unchecked Sendable {
         while true {
             if let dictionary = service.currentDictionary(), dictionary.id != encoder.zstd.dictionaryID {
                 let bytes = LinkEncoder.dictionary(id: dictionary.id, bytes: dictionary.bytes)
-                guard write(bytes) else { return }
+                guard write(bytes) else { return true }
                 encoder.zstd.load(dictionary: dictionary.bytes, id: dictionary.id)
                 peer.record(control: bytes.count)
             }
@@ -110,10 +119,10 @@ final class LinkDialer: @unchecked Sendable {
                 let (frames, backlogged) = peer.nextBatch(
                     until: nextPing, framesMax: service.limits.batchFramesMax,
                     bytesMax: service.batchBytesMax, abandon: { broken.load(ordering: .relaxed) })
-            else { return }
+            else { return true }
             if Date() >= nextPing {
                 let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
-                guard write(ping) else { return }
+                guard write(ping) else { return true }
                 peer.record(control: ping.count)
                 nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
             }
@@ -127,7 +136,7 @@ final class LinkDialer: @unchecked Sendable {
                 inFlight.failedLast()
                 peer.recordWriteFailed(frames: frames.count)
                 log.warning("write to peer failed; \(frames.count) frames dropped")
-                return
+                return true
             }
             peer.record(sent: batch)
         }
