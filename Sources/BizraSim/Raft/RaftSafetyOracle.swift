@@ -1,0 +1,216 @@
+import BizraCrypto
+import BizraRaft
+
+/// Raft's safety properties (Figure 3 of the paper) plus the shell's, checked after every
+/// simulator event on the nodes the event touched (`Simulator.lastTouched`), so the cost per
+/// event is O(1) apart from hashing the entries that are new to a node's log.
+///
+/// - **Election safety**: at most one leader per term, over the whole run.
+/// - **Log matching**: two entries with the same index and term have the same hash, and every
+///   node's log is a valid hash chain (each new entry is re-hashed and must link to its
+///   predecessor); by the chain, equal hashes mean equal prefixes.
+/// - **Leader completeness**: a node that becomes leader of term L holds every entry seen
+///   committed while some node was in a term below L (its hash at the highest such index
+///   matches the committed chain).
+/// - **State-machine safety**: no two nodes commit or apply different entries at one index, and
+///   the register state after applying index i is the same on every node (snapshots included).
+/// - **Monotonic commit**: a node's commit index never decreases while it runs; after a
+///   crash it restarts at exactly what its disk held (`RaftSim.Recovery.commit`).
+/// - **Contract**: the adapter's `violation` (an outcome without its entry, an apply gap, an
+///   unusable recovered log, a chain break the core reported) is a failure.
+///
+/// A reference type because `SimInvariant` sees the simulator read-only while these checks
+/// remember the run; one instance serves one run on one thread, hence `@unchecked Sendable`.
+final class RaftSafetyOracle: @unchecked Sendable {
+    struct NodeView {
+        var up = false
+        var commit: Raft.Index = 0
+        /// The log is verified to be a hash chain up to this index, which had this hash.
+        var verifiedIndex: Raft.Index = 0
+        var verifiedHash = Digest256.zero
+    }
+
+    struct IndexTerm: Hashable {
+        var index: Raft.Index
+        var term: Raft.Term
+    }
+
+    private var views: [NodeView]
+    private var leaderOfTerm: [Raft.Term: NodeID] = [:]
+    /// Hash of the committed entry at each index (index 0: the all-zero hash), as far as seen.
+    private var chain: [Digest256?] = [.zero]
+    /// Register state digest after applying each index, as far as seen.
+    private var states: [UInt64?]
+    /// The highest commit index seen by a node while in each term.
+    private var commitByTerm: [Raft.Term: Raft.Index] = [:]
+    private var entryHashes: [IndexTerm: Digest256] = [:]
+    private(set) var coverage = SimCoverage()
+    private(set) var leadersElected = 0
+
+    init(clusterSize: Int, keyCount: Int) {
+        views = Array(repeating: NodeView(), count: clusterSize)
+        states = [RaftSim.stateDigest(Array(repeating: 0, count: keyCount))]
+    }
+
+    var invariant: SimInvariant<RaftSimNode> {
+        SimInvariant(name: "raftSafety") { [self] sim in check(sim) }
+    }
+
+    /// Marks the nodes booted before the first event (their first check is not a restart).
+    func start(_ sim: Simulator<RaftSimNode>) {
+        for node in 0..<sim.clusterSize where sim.nodes[node] != nil {
+            views[node].up = true
+            views[node].commit = sim.nodes[node]!.recoveredCommit
+        }
+    }
+
+    func check(_ sim: Simulator<RaftSimNode>) -> String? {
+        switch sim.lastTouched {
+        case .none: return nil
+        case .node(let node): return check(node, sim)
+        case .all:
+            for node in 0..<sim.clusterSize {
+                if let violation = check(node, sim) { return violation }
+            }
+            return nil
+        }
+    }
+
+    private func check(_ id: NodeID, _ sim: Simulator<RaftSimNode>) -> String? {
+        guard let node = sim.nodes[id] else {
+            views[id].up = false
+            return nil
+        }
+        if let violation = node.violation { return violation }
+        let status = node.raft.status
+        if let violation = checkCommit(id, node, status) { return violation }
+        if let violation = checkApplied(id, node) { return violation }
+        if let violation = checkChain(id, node, status) { return violation }
+        if status.role == .leader { return checkLeader(id, node, status, sim) }
+        return nil
+    }
+
+    /// Monotonic commit, and the committed chain.
+    private func checkCommit(_ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status) -> String? {
+        if !views[id].up {
+            views[id] = NodeView(up: true, commit: status.commit)
+            if status.commit != node.recoveredCommit {
+                return "node \(id) restarted with commit \(status.commit), but its disk holds \(node.recoveredCommit)"
+            }
+        } else if status.commit < views[id].commit {
+            return "node \(id)'s commit index went back from \(views[id].commit) to \(status.commit) while it ran"
+        }
+        views[id].commit = status.commit
+        guard let hash = node.raft.entryHash(at: status.commit) else {
+            return "node \(id) commits \(status.commit) but holds no entry there (log \(status.firstIndex)...\(status.lastIndex))"
+        }
+        if let violation = record(status.commit, hash, "committed", id) { return violation }
+        if commitByTerm[status.term, default: 0] < status.commit { commitByTerm[status.term] = status.commit }
+        return nil
+    }
+
+    /// State-machine safety: what the node applied (or restored) agrees with every other node.
+    private func checkApplied(_ id: NodeID, _ node: RaftSimNode) -> String? {
+        if let restored = node.restoredLately {
+            if let violation = record(restored.index, restored.chainHead, "restored", id) { return violation }
+            if let violation = recordState(restored.index, restored.state, id) { return violation }
+        }
+        for applied in node.appliedLately {
+            if let violation = record(applied.index, applied.hash, "applied", id) { return violation }
+            if let violation = recordState(applied.index, applied.state, id) { return violation }
+        }
+        return nil
+    }
+
+    private func record(_ index: Raft.Index, _ hash: Digest256, _ how: String, _ id: NodeID) -> String? {
+        let slot = Int(index)
+        if slot >= chain.count { chain += Array(repeating: nil, count: slot - chain.count + 1) }
+        guard let known = chain[slot] else {
+            chain[slot] = hash
+            return nil
+        }
+        if known != hash {
+            return "node \(id) \(how) entry \(index) with hash \(hash.hex.prefix(16)), but \(known.hex.prefix(16)) "
+                + "was committed there"
+        }
+        return nil
+    }
+
+    private func recordState(_ index: Raft.Index, _ state: UInt64, _ id: NodeID) -> String? {
+        let slot = Int(index)
+        if slot >= states.count { states += Array(repeating: nil, count: slot - states.count + 1) }
+        guard let known = states[slot] else {
+            states[slot] = state
+            return nil
+        }
+        if known != state {
+            return "node \(id)'s registers after index \(index) differ from another node's (state \(state) vs \(known))"
+        }
+        return nil
+    }
+
+    /// Every node's log is a hash chain, and entries with equal index and term are equal.
+    private func checkChain(_ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status) -> String? {
+        let snapshotIndex = status.firstIndex - 1
+        var view = views[id]
+        if view.verifiedIndex < snapshotIndex || view.verifiedIndex > status.lastIndex
+            || node.raft.entryHash(at: view.verifiedIndex) != view.verifiedHash
+        {
+            // Truncated, compacted past, restored from a snapshot or restarted: verify again from
+            // the snapshot boundary.
+            view.verifiedIndex = snapshotIndex
+            view.verifiedHash = node.raft.entryHash(at: snapshotIndex)!
+        }
+        var previous = view.verifiedHash
+        var index = view.verifiedIndex
+        while index < status.lastIndex {
+            index += 1
+            guard let entry = node.raft.entry(at: index), entry.index == index else {
+                return "node \(id) has no entry \(index) inside its log \(status.firstIndex)...\(status.lastIndex)"
+            }
+            guard entry.links(after: previous) else {
+                return "node \(id)'s entry \(index) (term \(entry.term)) does not link to entry \(index - 1)"
+            }
+            let key = IndexTerm(index: index, term: entry.term)
+            if let known = entryHashes[key] {
+                if known != entry.hash {
+                    return "log matching: node \(id) holds entry \(index) of term \(entry.term) with a different hash "
+                        + "than another node's"
+                }
+            } else {
+                entryHashes[key] = entry.hash
+            }
+            previous = entry.hash
+        }
+        view.verifiedIndex = index
+        view.verifiedHash = previous
+        views[id] = view
+        return nil
+    }
+
+    /// Election safety and leader completeness.
+    private func checkLeader(
+        _ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status, _ sim: Simulator<RaftSimNode>
+    ) -> String? {
+        if let other = leaderOfTerm[status.term] {
+            return other == id ? nil : "nodes \(other) and \(id) both led term \(status.term)"
+        }
+        leaderOfTerm[status.term] = id
+        leadersElected += 1
+        if sim.network.blockedLinkCount > 0 { coverage.hit("raft.leaderElectedDuringPartition") }
+        var required: Raft.Index = 0
+        for (term, index) in commitByTerm where term < status.term { required = max(required, index) }
+        let snapshotIndex = status.firstIndex - 1
+        guard required > 0 else { return nil }
+        if required > status.lastIndex {
+            return "node \(id) leads term \(status.term) without committed entry \(required) (its log ends at "
+                + "\(status.lastIndex))"
+        }
+        let anchor = max(required, snapshotIndex)
+        guard Int(anchor) < chain.count, let committed = chain[Int(anchor)] else { return nil }
+        if node.raft.entryHash(at: anchor) != committed {
+            return "node \(id) leads term \(status.term) with an entry \(anchor) that differs from the committed one"
+        }
+        return nil
+    }
+}
