@@ -68,6 +68,8 @@ let package = Package(
 
         // Pure protocol cores (no IO, no clocks, no randomness).
         .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
+        // Durable Raft storage for the consensus shell: segmented WAL and snapshot files (disk IO).
+        .target(name: "BizraWAL", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
 
         // The deterministic simulator and history checkers (no IO, no clocks).
         .target(name: "BizraSim", dependencies: [ordered, "BizraRaft"], swiftSettings: strict),
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
+        .testTarget(name: "BizraWALTests", dependencies: ["BizraWAL", "BizraRaft"], swiftSettings: strict),
         .testTarget(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto", "BizraSim"], exclude: ["Scenarios"],
             swiftSettings: strict),

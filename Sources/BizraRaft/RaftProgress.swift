@@ -155,6 +155,16 @@ extension Raft {
             if count == 0 { reset() }
         }
 
+        /// Frees the oldest message in flight (its acknowledgement is presumed lost).
+        mutating func freeFirst() {
+            guard count > 0 else { return }
+            let slot = head % max(lastIndexes.count, 1)
+            bytes -= sizes[slot]
+            head = (head + 1) % messagesMax
+            count -= 1
+            if count == 0 { reset() }
+        }
+
         mutating func reset() {
             lastIndexes.removeAll(keepingCapacity: true)
             sizes.removeAll(keepingCapacity: true)

@@ -116,7 +116,10 @@ extension Raft.Node {
             answerRead(context: context, requester: requester, index: log.committed)
             return
         }
-        if case .lease(let driftBoundTicks) = settings.readMode, leaseHolds(driftBoundTicks: driftBoundTicks) {
+        // No lease while handing leadership over: the target campaigns at once, ignoring stickiness.
+        if case .lease(let driftBoundTicks) = settings.readMode, transferee == nil,
+            leaseHolds(driftBoundTicks: driftBoundTicks)
+        {
             events.append(.leaseRead)
             answerRead(context: context, requester: requester, index: log.committed)
             return

@@ -46,6 +46,13 @@ extension Raft {
         package var snapshot: Snapshot?
         /// Replace the log from `entries.first.index` on (after the snapshot, if any).
         package var entries: [Entry]
+
+        package init(token: UInt64, hardState: HardState?, snapshot: Snapshot?, entries: [Entry]) {
+            self.token = token
+            self.hardState = hardState
+            self.snapshot = snapshot
+            self.entries = entries
+        }
     }
 
     package enum Role: String, Equatable, Sendable {

@@ -75,7 +75,8 @@ extension Raft.Node {
     }
 
     mutating func handleAppendResponse(_ response: Raft.AppendResponse, from peer: Raft.NodeID) {
-        guard role == .leader, var state = progress[peer] else { return }
+        // An acknowledgement beyond our log is not something a correct follower sends.
+        guard role == .leader, var state = progress[peer], response.index <= log.lastIndex else { return }
         state.recentActive = true
         if response.rejected {
             if response.chainBroken { events.append(.chainBroken(index: response.index)) }
@@ -116,6 +117,8 @@ extension Raft.Node {
         state.recentActive = true
         state.ackedRound = max(state.ackedRound, round)
         state.probeSent = false
+        // Acknowledgements can be lost: a full window would otherwise stay full for good.
+        if state.state == .replicate, state.inflights.isFull { state.inflights.freeFirst() }
         progress[peer] = state
         if state.match < log.lastIndex || state.state == .probe { sendAppend(to: peer, sendIfEmpty: true) }
         settleReads()

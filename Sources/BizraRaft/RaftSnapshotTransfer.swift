@@ -57,7 +57,9 @@ extension Raft.Node {
     mutating func handleSnapshotResponse(
         index: Raft.Index, nextOffset: UInt64, done: Bool, rejected: Bool, from peer: Raft.NodeID
     ) {
-        guard role == .leader, var state = progress[peer] else { return }
+        guard role == .leader, var state = progress[peer], index <= max(log.lastIndex, snapshot.metadata.index) else {
+            return
+        }
         state.recentActive = true
         if done {
             _ = state.acknowledged(index)
