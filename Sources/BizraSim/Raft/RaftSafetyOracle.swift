@@ -49,7 +49,7 @@ final class RaftSafetyOracle: @unchecked Sendable {
 
     init(clusterSize: Int, keyCount: Int) {
         views = Array(repeating: NodeView(), count: clusterSize)
-        states = [RaftSim.stateDigest(Array(repeating: 0, count: keyCount))]
+        states = [RaftSim.StateMachine(keyCount: keyCount).digest]
     }
 
     var invariant: SimInvariant<RaftSimNode> {
@@ -102,7 +102,8 @@ final class RaftSafetyOracle: @unchecked Sendable {
         }
         views[id].commit = status.commit
         guard let hash = node.raft.entryHash(at: status.commit) else {
-            return "node \(id) commits \(status.commit) but holds no entry there (log \(status.firstIndex)...\(status.lastIndex))"
+            return
+                "node \(id) commits \(status.commit) but holds no entry there (log \(status.firstIndex)...\(status.lastIndex))"
         }
         if let violation = record(status.commit, hash, "committed", id) { return violation }
         if commitByTerm[status.term, default: 0] < status.commit { commitByTerm[status.term] = status.commit }

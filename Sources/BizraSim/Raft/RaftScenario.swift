@@ -65,7 +65,8 @@ package struct RaftScenario: SimScenario {
         let verdict = checkHistory(&sim, workload)
         sim.coverage.merge(oracle.coverage)
         return SeedResult(
-            seed: seed, clusterSize: draw.clusterSize, plan: draw.plan.description, faultCount: draw.plan.schedule.count,
+            seed: seed, clusterSize: draw.clusterSize, plan: draw.plan.description,
+            faultCount: draw.plan.schedule.count,
             failure: sim.failure, verdict: verdict, stats: sim.stats, coverage: sim.coverage,
             traceHash: sim.trace.hash, trace: recordTrace ? sim.trace.text : "", history: workload.history)
     }
@@ -118,7 +119,8 @@ package struct RaftScenario: SimScenario {
         (0..<sim.clusterSize).map { node in
             guard let raft = sim.nodes[node]?.raft else { return "n\(node) down" }
             let status = raft.status
-            var text = "n\(node) \(status.role) t\(status.term) commit \(status.commit) log \(status.firstIndex)...\(status.lastIndex)"
+            var text =
+                "n\(node) \(status.role) t\(status.term) commit \(status.commit) log \(status.firstIndex)...\(status.lastIndex)"
             if status.role == .leader {
                 text += " [\(status.configuration)] followers "
                 text += status.followers.map { "\($0.id):\($0.state) match \($0.match) next \($0.next)" }
@@ -136,7 +138,7 @@ package struct RaftScenario: SimScenario {
         for member in leader.raft.configuration.members {
             guard let node = RaftSim.simNode(member, clusterSize: sim.clusterSize) else { continue }
             guard let follower = sim.nodes[node] else { return "member \(node) is down at the end" }
-            if follower.appliedIndex != leader.appliedIndex || follower.values != leader.values {
+            if follower.appliedIndex != leader.appliedIndex || follower.machine != leader.machine {
                 return "member \(node) applied \(follower.appliedIndex) \(follower.values), the leader \(leaderNode) "
                     + "\(leader.appliedIndex) \(leader.values)"
             }

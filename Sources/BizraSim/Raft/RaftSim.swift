@@ -149,33 +149,102 @@ package enum RaftSim {
         }
     }
 
-    /// The state machine image in a snapshot: every register, 8 bytes big-endian, in key order.
-    package static func encodeState(_ values: [Int64]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(values.count * 8)
-        for value in values { appendBigEndian(value, to: &out) }
-        return out
-    }
+    /// The replicated state machine: the registers, and per proposing node a window of the
+    /// proposal sequences already applied.
+    ///
+    /// The window exists because a forwarded proposal can reach the leader twice (the network
+    /// duplicates messages, and a leader cannot tell a copy from a new proposal), and the core
+    /// then commits it twice; an entry whose origin (node, sequence) already applied, or is too
+    /// old to tell, applies as a no-op and answers `refused`. Every node decides alike, since
+    /// the window is part of the state (and of snapshots). This is the "deduplicated by client
+    /// and sequence" that `Raft.ProposalOutcome` asks of the application.
+    package struct StateMachine: Equatable, Sendable {
+        package private(set) var values: [Int64]
+        /// Per origin node: the highest sequence applied, and a bitmap of the 64 below it
+        /// (bit d: sequence highest − d applied).
+        private var windows: [Raft.NodeID: (highest: UInt64, seen: UInt64)] = [:]
 
-    /// Decodes `encodeState`; an empty image (the bootstrap snapshot) is all zeros.
-    package static func decodeState(_ bytes: [UInt8], keyCount: Int) -> [Int64]? {
-        if bytes.isEmpty { return Array(repeating: 0, count: keyCount) }
-        guard bytes.count == keyCount * 8 else { return nil }
-        return (0..<keyCount).map { readBigEndian(bytes, at: $0 * 8) }
-    }
+        /// Origins remembered; the state of a run stays bounded by the cluster's node ids.
+        package static let originsMax = 1_024
 
-    /// FNV-1a of the registers: compared across nodes at each applied index.
-    @inline(__always)
-    package static func stateDigest(_ values: [Int64]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for value in values {
-            var bits = UInt64(bitPattern: value)
-            for _ in 0..<8 {
-                hash = (hash ^ (bits & 0xFF)) &* 0x0000_0100_0000_01B3
-                bits >>= 8
+        package init(keyCount: Int) { values = Array(repeating: 0, count: keyCount) }
+
+        package static func == (lhs: StateMachine, rhs: StateMachine) -> Bool { lhs.encoded == rhs.encoded }
+
+        /// Applies `command` proposed as `origin`; returns the client's answer.
+        package mutating func apply(_ command: Command, origin: Raft.ProposalID) -> Response {
+            guard admit(origin) else { return .refused("a copy of an applied proposal, or too old to tell") }
+            switch command {
+            case .put(let key, let value):
+                values[key] = value
+                return .written
+            case .cas(let key, let expected, let new):
+                guard values[key] == expected else { return .mismatch }
+                values[key] = new
+                return .swapped
             }
         }
-        return hash
+
+        private mutating func admit(_ origin: Raft.ProposalID) -> Bool {
+            let sequence = origin.sequence
+            guard var window = windows[origin.node] else {
+                guard windows.count < Self.originsMax else { return false }
+                windows[origin.node] = (sequence, 1)
+                return true
+            }
+            if sequence > window.highest {
+                let shift = sequence - window.highest
+                window.seen = shift >= 64 ? 1 : window.seen << shift | 1
+                window.highest = sequence
+            } else {
+                let distance = window.highest - sequence
+                guard distance < 64, window.seen & (1 << distance) == 0 else { return false }
+                window.seen |= 1 << distance
+            }
+            windows[origin.node] = window
+            return true
+        }
+
+        /// The snapshot image: every register, then the windows in node order, all 8-byte big-endian.
+        package var encoded: [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(values.count * 8 + 8 + windows.count * 24)
+            for value in values { appendBigEndian(value, to: &out) }
+            appendBigEndian(Int64(windows.count), to: &out)
+            for node in windows.keys.sorted() {
+                let window = windows[node]!
+                for word in [node, window.highest, window.seen] { appendBigEndian(Int64(bitPattern: word), to: &out) }
+            }
+            return out
+        }
+
+        /// Decodes `encoded`; the empty image (the bootstrap snapshot) is the initial state.
+        package init?(decoding bytes: [UInt8], keyCount: Int) {
+            self.init(keyCount: keyCount)
+            if bytes.isEmpty { return }
+            guard bytes.count >= keyCount * 8 + 8 else { return nil }
+            values = (0..<keyCount).map { readBigEndian(bytes, at: $0 * 8) }
+            let count = Int(readBigEndian(bytes, at: keyCount * 8))
+            guard count >= 0, count <= Self.originsMax, bytes.count == keyCount * 8 + 8 + count * 24 else { return nil }
+            for number in 0..<count {
+                let base = keyCount * 8 + 8 + number * 24
+                let words = (0..<3).map { UInt64(bitPattern: readBigEndian(bytes, at: base + $0 * 8)) }
+                windows[words[0]] = (words[1], words[2])
+            }
+        }
+
+        /// FNV-1a of the registers: compared across nodes at each applied index.
+        package var digest: UInt64 {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for value in values {
+                var bits = UInt64(bitPattern: value)
+                for _ in 0..<8 {
+                    hash = (hash ^ (bits & 0xFF)) &* 0x0000_0100_0000_01B3
+                    bits >>= 8
+                }
+            }
+            return hash
+        }
     }
 
     /// What a node's disk holds, folded into what `Raft.Node` starts from: a write's snapshot
@@ -200,7 +269,8 @@ package enum RaftSim {
                 guard snapshot.metadata.index > base else { return }
                 let covered = Int(snapshot.metadata.index - base)
                 if covered > recovered.entries.count {
-                    problem = "compaction at \(snapshot.metadata.index) beyond the stored log (\(base) + "
+                    problem =
+                        "compaction at \(snapshot.metadata.index) beyond the stored log (\(base) + "
                         + "\(recovered.entries.count) entries)"
                 }
                 recovered.entries.removeFirst(min(covered, recovered.entries.count))
@@ -214,7 +284,8 @@ package enum RaftSim {
                 guard let first = write.entries.first else { return }
                 let base = recovered.snapshot.metadata.index
                 guard first.index > base, first.index <= base + UInt64(recovered.entries.count) + 1 else {
-                    problem = "a write's entries start at \(first.index) but the stored log is \(base) + "
+                    problem =
+                        "a write's entries start at \(first.index) but the stored log is \(base) + "
                         + "\(recovered.entries.count) entries"
                     return
                 }

@@ -41,13 +41,13 @@ extension RaftSimNode {
     // MARK: State machine
 
     private mutating func restore(_ snapshot: Raft.Snapshot, _ context: inout Context) {
-        guard let restored = RaftSim.decodeState(snapshot.data, keyCount: config.keyCount) else {
+        guard let restored = RaftSim.StateMachine(decoding: snapshot.data, keyCount: config.keyCount) else {
             violation = violation ?? "node \(id): snapshot at \(snapshot.metadata.index) does not decode"
             return
         }
-        values = restored
+        machine = restored
         appliedIndex = snapshot.metadata.index
-        restoredLately = (snapshot.metadata.index, snapshot.metadata.chainHead, RaftSim.stateDigest(values))
+        restoredLately = (snapshot.metadata.index, snapshot.metadata.chainHead, machine.digest)
         context.sometimes("raft.snapshotRestored")
     }
 
@@ -58,24 +58,19 @@ extension RaftSimNode {
         }
         var result = Response.written
         if entry.kind == .normal {
-            switch RaftSim.Command(decoding: entry.payload) {
-            case .put(let key, let value)?:
-                values[key] = value
-            case .cas(let key, let expected, let new)?:
-                if values[key] == expected {
-                    values[key] = new
-                    result = .swapped
-                } else {
-                    result = .mismatch
-                }
-            case nil:
+            if let command = RaftSim.Command(decoding: entry.payload) {
+                result = machine.apply(command, origin: entry.origin)
+            } else {
                 violation = violation ?? "node \(id): entry \(entry.index) holds no command"
             }
         }
         appliedIndex = entry.index
         appliedSinceCompaction += 1
-        appliedLately.append((entry.index, entry.hash, RaftSim.stateDigest(values)))
-        if entry.origin.node == raftID, pending[entry.origin.sequence] != nil {
+        appliedLately.append((entry.index, entry.hash, machine.digest))
+        // The first copy to apply decides the answer (a later copy is a refused no-op).
+        if entry.origin.node == raftID, pending[entry.origin.sequence]?.result == nil,
+            pending[entry.origin.sequence] != nil
+        {
             pending[entry.origin.sequence]!.result = result
         }
     }
@@ -86,7 +81,7 @@ extension RaftSimNode {
             appliedIndex > 0, config.bug != .applyBeforeCommit
         else { return }
         appliedSinceCompaction = 0
-        let snapshot = raft.compact(data: RaftSim.encodeState(values), retainingEntries: config.retainEntries)
+        let snapshot = raft.compact(data: machine.encoded, retainingEntries: config.retainEntries)
         compactions += 1
         context.persist(.compaction(snapshot), token: compactions << 2 | 1)
         context.sometimes("raft.compacted")

@@ -40,8 +40,8 @@ package struct RaftSimNode: SimulatedNode {
     let clusterSize: Int
     let config: Config
     package internal(set) var raft: Raft.Node
-    /// The registers, as of `appliedIndex`.
-    package internal(set) var values: [Int64]
+    /// The registers (and proposal windows), as of `appliedIndex`.
+    package internal(set) var machine: RaftSim.StateMachine
     package internal(set) var appliedIndex: Raft.Index
     /// (index, entry hash, state digest after it) of what the last input applied; for the oracle.
     package internal(set) var appliedLately: [(index: Raft.Index, hash: Digest256, state: UInt64)] = []
@@ -54,6 +54,7 @@ package struct RaftSimNode: SimulatedNode {
     let incarnation: UInt32
     var incarnationDurable = false
     var nextSequence: UInt64 = 1
+    var nextReadContext: UInt64 = 1
     var pending: [UInt64: PendingProposal] = [:]
     /// Reads waiting for confirmation, by context.
     var readsUnconfirmed: [UInt64: (request: RequestID, key: Int)] = [:]
@@ -66,6 +67,8 @@ package struct RaftSimNode: SimulatedNode {
     var wasJoint: Bool
 
     package var raftID: Raft.NodeID { RaftSim.raftID(id) }
+
+    package var values: [Int64] { machine.values }
 
     static let tickTimer = 0
     static let incarnationToken: UInt64 = 2
@@ -87,15 +90,15 @@ package struct RaftSimNode: SimulatedNode {
         }
         violation = problem.map { "node \(id) cannot recover: \($0)" }
         let snapshot = recovery.recovered.snapshot
-        values =
-            RaftSim.decodeState(snapshot.data, keyCount: config.keyCount)
-            ?? Array(repeating: 0, count: config.keyCount)
+        machine =
+            RaftSim.StateMachine(decoding: snapshot.data, keyCount: config.keyCount)
+            ?? RaftSim.StateMachine(keyCount: config.keyCount)
         appliedIndex = snapshot.metadata.index
         recoveredCommit = recovery.commit
         incarnation = recovery.incarnation + 1
         wasJoint = raft.configuration.isJoint
         nextTickLocal = context.localTime + config.tickMicros
-        restoredLately = (snapshot.metadata.index, snapshot.metadata.chainHead, RaftSim.stateDigest(values))
+        restoredLately = (snapshot.metadata.index, snapshot.metadata.chainHead, machine.digest)
         context.persist(.incarnation(incarnation), token: Self.incarnationToken)
         context.setTimer(Self.tickTimer, after: config.tickMicros)
         if recovered.tornTailDropped { context.sometimes("raft.recoveredFromTornWrite") }
@@ -163,7 +166,8 @@ package struct RaftSimNode: SimulatedNode {
         }
         switch request {
         case .get(let key):
-            let readContext = takeSequence()
+            let readContext = UInt64(incarnation) << 32 | nextReadContext
+            nextReadContext += 1
             readsUnconfirmed[readContext] = (requestID, key)
             raft.readIndex(context: readContext)
         case .put(let key, let value):
@@ -197,7 +201,8 @@ package struct RaftSimNode: SimulatedNode {
         }
     }
 
-    /// A proposal id or read context, unique across this node's restarts.
+    /// A proposal sequence, unique across this node's restarts and dense within an incarnation
+    /// (the state machine's duplicate window counts in sequences).
     private mutating func takeSequence() -> UInt64 {
         defer { nextSequence += 1 }
         return UInt64(incarnation) << 32 | nextSequence

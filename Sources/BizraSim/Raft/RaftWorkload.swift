@@ -213,7 +213,8 @@ package struct RaftWorkload: SimWorkload {
     /// A random membership or weight change for `configuration` in a cluster of `size` nodes:
     /// a weight change, a voter removed (while more than three remain), or a node that is not a
     /// voter added back (as a learner first, half the time).
-    static func drawChange(_ configuration: Raft.Configuration, _ size: Int, _ rng: inout SimRNG) -> Raft.ConfigChange? {
+    static func drawChange(_ configuration: Raft.Configuration, _ size: Int, _ rng: inout SimRNG) -> Raft.ConfigChange?
+    {
         guard !configuration.isJoint else { return nil }
         let voters = configuration.voters.incoming.ids
         let outside = (1...Raft.NodeID(size)).filter { !configuration.isVoter($0) }
