@@ -17,7 +17,7 @@ case "run": status = runSweep(options)
 case "replay": status = replaySeed(options)
 case "shrink": status = shrinkSeed(options)
 case "check": status = checkHistoryFile(options)
-case "bench": status = runBenchmarks(options)
+case "bench": status = options.positional.first == "raft" ? runRaftBenchmarks(options) : runBenchmarks(options)
 default:
     print(
         """
@@ -28,6 +28,7 @@ default:
                bizra-sim shrink [--scenario …] [--bug NAME] [--nodes …] [--active-ms MS] --seed S
                bizra-sim check  FILE --model register|cas-register|lock|set|counter [--initial N] [--budget-seconds T]
                bizra-sim bench  [--repeats N]
+               bizra-sim bench raft [--only a,b,c,d] [--elections N] [--scenario-seeds N] [--entries N] [--repeats N]
         bugs: register: \(ReplicatedRegister.Bug.allCases.map(\.rawValue).joined(separator: ", "));\
          gset: \(GossipSet.Bug.allCases.map(\.rawValue).joined(separator: ", "));\
          raft: \(RaftSim.Bug.allCases.map(\.rawValue).joined(separator: ", "))

@@ -45,7 +45,6 @@ final class RaftSafetyOracle: @unchecked Sendable {
     private var commitByTerm: [Raft.Term: Raft.Index] = [:]
     private var entryHashes: [IndexTerm: Digest256] = [:]
     private(set) var coverage = SimCoverage()
-    private(set) var leadersElected = 0
 
     init(clusterSize: Int, keyCount: Int) {
         views = Array(repeating: NodeView(), count: clusterSize)
@@ -77,33 +76,53 @@ final class RaftSafetyOracle: @unchecked Sendable {
     }
 
     private func check(_ id: NodeID, _ sim: Simulator<RaftSimNode>) -> String? {
-        guard let node = sim.nodes[id] else {
-            views[id].up = false
-            return nil
+        // Through the buffer so that the node is borrowed, not copied: a copy retains every
+        // array of the core, which cost a tenth of the run.
+        sim.nodes.withUnsafeBufferPointer { nodes in
+            guard nodes[id] != nil else {
+                views[id].up = false
+                return nil
+            }
+            if let violation = nodes[id]!.violation { return violation }
+            // `status` hashes the Merkle root, so it is read only after inputs that can move the
+            // commit index (messages, write completions, boots).
+            if nodes[id]!.commitMayHaveChanged || !views[id].up {
+                let status = nodes[id]!.raft.status
+                let hash = nodes[id]!.raft.entryHash(at: status.commit)
+                if let violation = checkCommit(id, status, hash, recovered: nodes[id]!.recoveredCommit) {
+                    return violation
+                }
+            }
+            if let restored = nodes[id]!.restoredLately,
+                let violation = checkApplied(id, restored.index, restored.chainHead, restored.state)
+            {
+                return violation
+            }
+            for applied in nodes[id]!.appliedLately {
+                if let violation = checkApplied(id, applied.index, applied.hash, applied.state) { return violation }
+            }
+            if let violation = checkChain(id, nodes[id]!.raft) { return violation }
+            guard nodes[id]!.raft.role == .leader else { return nil }
+            return checkLeader(id, nodes[id]!.raft, blockedLinks: sim.network.blockedLinkCount)
         }
-        if let violation = node.violation { return violation }
-        let status = node.raft.status
-        if let violation = checkCommit(id, node, status) { return violation }
-        if let violation = checkApplied(id, node) { return violation }
-        if let violation = checkChain(id, node, status) { return violation }
-        if status.role == .leader { return checkLeader(id, node, status, sim) }
-        return nil
     }
 
     /// Monotonic commit, and the committed chain.
-    private func checkCommit(_ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status) -> String? {
+    private func checkCommit(_ id: NodeID, _ status: Raft.Status, _ hash: Digest256?, recovered: Raft.Index)
+        -> String?
+    {
         if !views[id].up {
             views[id] = NodeView(up: true, commit: status.commit)
-            if status.commit != node.recoveredCommit {
-                return "node \(id) restarted with commit \(status.commit), but its disk holds \(node.recoveredCommit)"
+            if status.commit != recovered {
+                return "node \(id) restarted with commit \(status.commit), but its disk holds \(recovered)"
             }
         } else if status.commit < views[id].commit {
             return "node \(id)'s commit index went back from \(views[id].commit) to \(status.commit) while it ran"
         }
         views[id].commit = status.commit
-        guard let hash = node.raft.entryHash(at: status.commit) else {
-            return
-                "node \(id) commits \(status.commit) but holds no entry there (log \(status.firstIndex)...\(status.lastIndex))"
+        guard let hash else {
+            return "node \(id) commits \(status.commit) but holds no entry there (log \(status.firstIndex)..."
+                + "\(status.lastIndex))"
         }
         if let violation = record(status.commit, hash, "committed", id) { return violation }
         if commitByTerm[status.term, default: 0] < status.commit { commitByTerm[status.term] = status.commit }
@@ -111,16 +130,9 @@ final class RaftSafetyOracle: @unchecked Sendable {
     }
 
     /// State-machine safety: what the node applied (or restored) agrees with every other node.
-    private func checkApplied(_ id: NodeID, _ node: RaftSimNode) -> String? {
-        if let restored = node.restoredLately {
-            if let violation = record(restored.index, restored.chainHead, "restored", id) { return violation }
-            if let violation = recordState(restored.index, restored.state, id) { return violation }
-        }
-        for applied in node.appliedLately {
-            if let violation = record(applied.index, applied.hash, "applied", id) { return violation }
-            if let violation = recordState(applied.index, applied.state, id) { return violation }
-        }
-        return nil
+    private func checkApplied(_ id: NodeID, _ index: Raft.Index, _ hash: Digest256, _ state: UInt64) -> String? {
+        if let violation = record(index, hash, "applied", id) { return violation }
+        return recordState(index, state, id)
     }
 
     private func record(_ index: Raft.Index, _ hash: Digest256, _ how: String, _ id: NodeID) -> String? {
@@ -151,25 +163,24 @@ final class RaftSafetyOracle: @unchecked Sendable {
     }
 
     /// Every node's log is a hash chain, and entries with equal index and term are equal.
-    private func checkChain(_ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status) -> String? {
-        let snapshotIndex = status.firstIndex - 1
+    /// Verification resumes after the last verified entry; if that entry changed (truncated,
+    /// compacted, replaced by a snapshot, or the node restarted) it starts over at the node's
+    /// snapshot, which the log always holds the hash of.
+    private func checkChain(_ id: NodeID, _ raft: borrowing Raft.Node) -> String? {
         var view = views[id]
-        if view.verifiedIndex < snapshotIndex || view.verifiedIndex > status.lastIndex
-            || node.raft.entryHash(at: view.verifiedIndex) != view.verifiedHash
-        {
-            // Truncated, compacted past, restored from a snapshot or restarted: verify again from
-            // the snapshot boundary.
-            view.verifiedIndex = snapshotIndex
-            view.verifiedHash = node.raft.entryHash(at: snapshotIndex)!
+        if raft.entryHash(at: view.verifiedIndex) != view.verifiedHash {
+            let anchor = raft.snapshot.metadata
+            guard raft.entryHash(at: anchor.index) == anchor.chainHead else {
+                return "node \(id)'s log does not hold its snapshot's chain head at \(anchor.index)"
+            }
+            view.verifiedIndex = anchor.index
+            view.verifiedHash = anchor.chainHead
         }
         var previous = view.verifiedHash
         var index = view.verifiedIndex
-        while index < status.lastIndex {
+        while let entry = raft.entry(at: index + 1) {
             index += 1
-            guard let entry = node.raft.entry(at: index), entry.index == index else {
-                return "node \(id) has no entry \(index) inside its log \(status.firstIndex)...\(status.lastIndex)"
-            }
-            guard entry.links(after: previous) else {
+            guard entry.index == index, entry.links(after: previous) else {
                 return "node \(id)'s entry \(index) (term \(entry.term)) does not link to entry \(index - 1)"
             }
             let key = IndexTerm(index: index, term: entry.term)
@@ -189,28 +200,26 @@ final class RaftSafetyOracle: @unchecked Sendable {
         return nil
     }
 
-    /// Election safety and leader completeness.
-    private func checkLeader(
-        _ id: NodeID, _ node: RaftSimNode, _ status: Raft.Status, _ sim: Simulator<RaftSimNode>
-    ) -> String? {
-        if let other = leaderOfTerm[status.term] {
-            return other == id ? nil : "nodes \(other) and \(id) both led term \(status.term)"
+    /// Election safety and leader completeness. Runs after `checkChain`, so the log is verified
+    /// up to its last entry (`verifiedIndex`).
+    private func checkLeader(_ id: NodeID, _ raft: borrowing Raft.Node, blockedLinks: Int) -> String? {
+        let term = raft.term
+        if let other = leaderOfTerm[term] {
+            return other == id ? nil : "nodes \(other) and \(id) both led term \(term)"
         }
-        leaderOfTerm[status.term] = id
-        leadersElected += 1
-        if sim.network.blockedLinkCount > 0 { coverage.hit("raft.leaderElectedDuringPartition") }
+        leaderOfTerm[term] = id
+        if blockedLinks > 0 { coverage.hit("raft.leaderElectedDuringPartition") }
         var required: Raft.Index = 0
-        for (term, index) in commitByTerm where term < status.term { required = max(required, index) }
-        let snapshotIndex = status.firstIndex - 1
+        for (commitTerm, index) in commitByTerm where commitTerm < term { required = max(required, index) }
         guard required > 0 else { return nil }
-        if required > status.lastIndex {
-            return "node \(id) leads term \(status.term) without committed entry \(required) (its log ends at "
-                + "\(status.lastIndex))"
+        let lastIndex = views[id].verifiedIndex
+        if required > lastIndex {
+            return "node \(id) leads term \(term) without committed entry \(required) (its log ends at \(lastIndex))"
         }
-        let anchor = max(required, snapshotIndex)
+        let anchor = max(required, raft.snapshot.metadata.index)
         guard Int(anchor) < chain.count, let committed = chain[Int(anchor)] else { return nil }
-        if node.raft.entryHash(at: anchor) != committed {
-            return "node \(id) leads term \(status.term) with an entry \(anchor) that differs from the committed one"
+        if raft.entryHash(at: anchor) != committed {
+            return "node \(id) leads term \(term) with an entry \(anchor) that differs from the committed one"
         }
         return nil
     }

@@ -25,7 +25,9 @@ extension RaftSimNode {
         }
         for message in ready.messages {
             guard let to = RaftSim.simNode(message.to, clusterSize: clusterSize) else { continue }
-            context.send(message, to: to)
+            sentSequences[to] += 1
+            context.send(
+                RaftSim.Envelope(message: message, incarnation: incarnation, sequence: sentSequences[to]), to: to)
         }
         if let snapshot = ready.snapshotToApply { restore(snapshot, &context) }
         for entry in ready.committedEntries {
@@ -66,6 +68,8 @@ extension RaftSimNode {
         }
         appliedIndex = entry.index
         appliedSinceCompaction += 1
+        // A configuration change can change the quorum, and with it the leader's commit index.
+        if entry.kind == .configChange { commitMayHaveChanged = true }
         appliedLately.append((entry.index, entry.hash, machine.digest))
         // The first copy to apply decides the answer (a later copy is a refused no-op).
         if entry.origin.node == raftID, pending[entry.origin.sequence]?.result == nil,

@@ -22,7 +22,7 @@ import BizraRaft
 /// must never cause (an outcome for an entry that did not apply, a gap in applied indexes, an
 /// unusable recovered log, a broken hash chain reported by the core).
 package struct RaftSimNode: SimulatedNode {
-    package typealias Message = Raft.Message
+    package typealias Message = RaftSim.Envelope
     package typealias Request = RaftSim.Request
     package typealias Response = RaftSim.Response
     package typealias Record = RaftSim.Record
@@ -49,6 +49,9 @@ package struct RaftSimNode: SimulatedNode {
     /// it gave, for the oracle.
     package internal(set) var restoredLately: (index: Raft.Index, chainHead: Digest256, state: UInt64)?
     package internal(set) var violation: String?
+    /// Whether the last input could have moved the commit index (a message, a write completion
+    /// or the boot; not a tick or a client request): the oracle reads `raft.status` only then.
+    package internal(set) var commitMayHaveChanged = true
     /// The commit index this incarnation started with (what the disk held).
     package let recoveredCommit: Raft.Index
     let incarnation: UInt32
@@ -64,6 +67,9 @@ package struct RaftSimNode: SimulatedNode {
     var appliedSinceCompaction = 0
     var compactions: UInt64 = 0
     var heardTimeoutNow = false
+    /// The bus: the next sequence per receiver, and the replay window per sender.
+    var sentSequences: [UInt64]
+    var replayWindows: [RaftSim.ReplayWindow]
     var wasJoint: Bool
 
     package var raftID: Raft.NodeID { RaftSim.raftID(id) }
@@ -97,6 +103,8 @@ package struct RaftSimNode: SimulatedNode {
         recoveredCommit = recovery.commit
         incarnation = recovery.incarnation + 1
         wasJoint = raft.configuration.isJoint
+        sentSequences = Array(repeating: 0, count: clusterSize)
+        replayWindows = Array(repeating: RaftSim.ReplayWindow(), count: clusterSize)
         nextTickLocal = context.localTime + config.tickMicros
         restoredLately = (snapshot.metadata.index, snapshot.metadata.chainHead, machine.digest)
         context.persist(.incarnation(incarnation), token: Self.incarnationToken)
@@ -107,8 +115,13 @@ package struct RaftSimNode: SimulatedNode {
         drive(&context)
     }
 
-    package mutating func receive(_ message: Message, from sender: NodeID, context: inout Context) {
+    package mutating func receive(_ envelope: Message, from sender: NodeID, context: inout Context) {
         beginInput(&context)
+        commitMayHaveChanged = true
+        guard replayWindows[sender].admit(incarnation: envelope.incarnation, sequence: envelope.sequence) else {
+            return context.sometimes("raft.replayRefused")
+        }
+        let message = envelope.message
         guard message.from == RaftSim.raftID(sender) else { return }  // the bus verified the sender
         if case .timeoutNow = message.body { heardTimeoutNow = true }
         raft.step(message)
@@ -123,6 +136,7 @@ package struct RaftSimNode: SimulatedNode {
 
     package mutating func persisted(token: UInt64, context: inout Context) {
         beginInput(&context)
+        commitMayHaveChanged = true
         if token == Self.incarnationToken {
             incarnationDurable = true
         } else if token & 3 == 0, config.bug != .persistedBeforeDurable {
@@ -139,6 +153,7 @@ package struct RaftSimNode: SimulatedNode {
 
     /// Clears what the oracle saw last time and catches up on ticks.
     private mutating func beginInput(_ context: inout Context) {
+        commitMayHaveChanged = false
         appliedLately.removeAll(keepingCapacity: true)
         restoredLately = nil
         if nextTickLocal - context.localTime > config.tickMicros {
