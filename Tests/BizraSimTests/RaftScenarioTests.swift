@@ -34,6 +34,7 @@ import Testing
     static let regressionSeeds: [(UInt64, String)] = [
         (8, "a network-duplicated forwardedProposals message committed a put twice; the state machine now dedupes"),
         (14, "lost appends filled a follower's in-flight window for good (fixed on main: free a slot on heartbeat)"),
+        (419, "a duplicated forwardedProposals message: one copy appended, the other refused, so dropped was reported"),
     ]
 
     @Test(arguments: RaftScenarioTests.bugSeeds)
@@ -45,7 +46,10 @@ import Testing
         #expect(RaftScenario().run(seed: seed).passed, "the correct adapter passes seed \(seed)")
     }
 
-    static let bugSeeds: [(RaftSim.Bug, UInt64)] = []
+    /// The first seed that finds each bug (`bizra-sim run --scenario raft --bug NAME --expect-failure`).
+    static let bugSeeds: [(RaftSim.Bug, UInt64)] = [
+        (.persistedBeforeDurable, 29), (.ackBeforeCommit, 1), (.applyBeforeCommit, 2),
+    ]
 
     @Test func recoveryFoldsWritesCompactionsAndSnapshots() {
         let configuration = Raft.Configuration(weights: [1: 1, 2: 1, 3: 1])
