@@ -35,6 +35,7 @@ import Testing
         (8, "a network-duplicated forwardedProposals message committed a put twice; the state machine now dedupes"),
         (14, "lost appends filled a follower's in-flight window for good (fixed on main: free a slot on heartbeat)"),
         (419, "a duplicated forwardedProposals message: one copy appended, the other refused, so dropped was reported"),
+        (2227, "a follower installed a snapshot older than its log and dropped an entry it had acknowledged"),
     ]
 
     @Test(arguments: RaftScenarioTests.bugSeeds)
