@@ -15,8 +15,10 @@ func runRaftBenchmarks(_ options: CommandLineOptions) -> Int32 {
     var ok = true
     if only?.contains("c") ?? true { ok = benchScenarioSeeds(count: options.int("scenario-seeds", default: 10)) && ok }
     if only?.contains("d") ?? true {
-        for _ in 0..<options.int("repeats", default: 3) {
-            ok = benchCoreThroughput(entries: options.int("entries", default: 200_000)) && ok
+        for window in [nil, 4] as [Int?] {
+            for _ in 0..<options.int("repeats", default: 3) {
+                ok = benchCoreThroughput(entries: options.int("entries", default: 200_000), window: window) && ok
+            }
         }
     }
     return ok ? 0 : 1
@@ -106,15 +108,17 @@ private func benchScenarioSeeds(count: Int) -> Bool {
     return failed == 0
 }
 
-private func benchCoreThroughput(entries: Int) -> Bool {
+private func benchCoreThroughput(entries: Int, window: Int?) -> Bool {
     let start = ContinuousClock.now
     let cpuStart = processCPUSeconds()
-    let committed = RaftBenchmarks.coreThroughput(entries: entries, entryBytes: 256, burst: 256)
+    let committed = RaftBenchmarks.coreThroughput(
+        entries: entries, entryBytes: 256, burst: 256, inflightMessagesMax: window)
     let cpu = processCPUSeconds() - cpuStart
     let wall = seconds(since: start)
     let rate = Double(committed) / cpu
     print(
-        "bench raft core [3-node RaftMemoryCluster, 256-byte entries, bursts of 256, hash chain, one thread]:"
+        "bench raft core [3-node RaftMemoryCluster, 256-byte entries, bursts of 256, hash chain, one thread,"
+            + " \(window.map { "\($0) appends in flight" } ?? "default settings")]:"
             + " \(committed) entries in \(format(cpu))s CPU (\(format(wall))s wall) = \(format(rate, decimals: 0))"
             + " entries/s (goal ≥ 100,000)")
     return committed == entries && rate >= 100_000

@@ -79,9 +79,12 @@ package enum RaftBenchmarks {
 
     /// Throughput of the core: `entries` entries of `entryBytes` through a 3-node
     /// `RaftMemoryCluster` (hash chain, synchronous storage, nothing recorded), proposed in rounds
-    /// of `burst`. Returns the entries the leader applied.
+    /// of `burst`, with default settings or with at most `inflightMessagesMax` appends in flight
+    /// per follower (which makes the leader batch). Returns the entries the leader applied.
     @inline(never)
-    package static func coreThroughput(entries: Int, entryBytes: Int, burst: Int) -> Int {
-        traffic(voters: 3, entries: entries, entryBytes: entryBytes, burst: burst) { _ in }.committed
+    package static func coreThroughput(entries: Int, entryBytes: Int, burst: Int, inflightMessagesMax: Int?) -> Int {
+        traffic(voters: 3, entries: entries, entryBytes: entryBytes, burst: burst) { settings in
+            if let inflightMessagesMax { settings.inflightMessagesMax = inflightMessagesMax }
+        }.committed
     }
 }
