@@ -68,6 +68,8 @@ let package = Package(
 
         // Pure protocol cores (no IO, no clocks, no randomness).
         .target(name: "BizraRaft", dependencies: ["BizraCrypto"], swiftSettings: strict),
+        // The replicated key-value state machine of bizra-consensus (pure).
+        .target(name: "BizraKV", dependencies: ["BizraRaft"], swiftSettings: strict),
         // Durable Raft storage for the consensus shell: segmented WAL and snapshot files (disk IO).
         .target(name: "BizraWAL", dependencies: ["BizraRaft", "BizraCrypto"], swiftSettings: strict),
 
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
+        .testTarget(name: "BizraKVTests", dependencies: ["BizraKV", "BizraRaft"], swiftSettings: strict),
         .testTarget(name: "BizraWALTests", dependencies: ["BizraWAL", "BizraRaft"], swiftSettings: strict),
         .testTarget(
             name: "BizraRaftTests", dependencies: ["BizraRaft", "BizraCrypto", "BizraSim"], exclude: ["Scenarios"],

@@ -36,11 +36,22 @@ extension Raft.Node {
         switch message.body {
         case .voteRequest(let request):
             // Leader stickiness: a node that heard from a live leader within the minimum election
-            // timeout ignores a candidate (unless leadership is being handed over to it).
-            if settings.checkQuorum, leader != nil, electionElapsed < settings.electionTimeoutTicks, !request.transfer {
+            // timeout ignores a candidate (unless leadership is being handed over to it). With
+            // lease reads, a node that just (re)started may have acknowledged a leader before it
+            // crashed, so it also stays quiet for one election timeout after start.
+            let justStarted: Bool
+            if case .lease = settings.readMode {
+                justStarted = tickCount < settings.electionTimeoutTicks
+            } else {
+                justStarted = false
+            }
+            if settings.checkQuorum, leader != nil || justStarted, electionElapsed < settings.electionTimeoutTicks,
+                !request.transfer
+            {
                 return false
             }
             if request.preVote { return true }  // a pre-vote never changes our term
+            if request.transfer, message.from == transferee { transferee = nil }  // done, not aborted
             becomeFollower(term: message.term, leader: nil, reason: "vote request for a higher term")
             return true
         case .voteResponse(let preVote, let granted) where preVote && granted:
@@ -121,7 +132,10 @@ extension Raft.Node {
         preVote: Bool, granted: Bool, from voter: Raft.NodeID, term responseTerm: Raft.Term
     ) {
         switch role {
-        case .preCandidate where preVote && responseTerm == term + 1, .candidate where !preVote:
+        // A granted pre-vote carries the term we would campaign in; a refusal carries the voter's
+        // term, which is ours (a higher one made us a follower already).
+        case .preCandidate where preVote && (responseTerm == term + 1 || (!granted && responseTerm == term)),
+            .candidate where !preVote:
             votes[voter] = granted
             _ = concludeElection(preVote: preVote)
         default:

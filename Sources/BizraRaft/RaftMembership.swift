@@ -23,15 +23,23 @@ extension Raft.Node {
             events.append(.transferAborted(to: target))
         }
         if next.isJoint {
-            // Joint consensus is left automatically, as soon as the joint entry is applied.
-            pendingConfigIndex = appendAsLeader(
-                kind: .configChange, origin: .none, payload: Raft.ConfigChange.leaveJoint.encoded)
-            broadcastAppend(sendIfEmpty: false)
+            leaveJointIfDue()
         } else if !next.isVoter(id) {
             becomeFollower(term: term, leader: nil, reason: "removed from the configuration")
             return
         }
         maybeCommit()
+    }
+
+    /// Joint consensus is left automatically: a leader proposes leave-joint as soon as it has
+    /// applied everything up to its latest configuration change (or its term's no-op). That
+    /// covers a leader elected after the joint entry committed, which applied it as a follower
+    /// (etcd-io/raft's AutoLeave, checked on every apply).
+    mutating func leaveJointIfDue() {
+        guard role == .leader, configuration.isJoint, log.applied >= pendingConfigIndex else { return }
+        pendingConfigIndex = appendAsLeader(
+            kind: .configChange, origin: .none, payload: Raft.ConfigChange.leaveJoint.encoded)
+        broadcastAppend(sendIfEmpty: false)
     }
 
     /// Adds progress for new members and drops it for removed ones.

@@ -169,8 +169,11 @@ extension Raft.Node {
         var expected = append.prevIndex + 1
         for entry in append.entries {
             guard entry.index == expected else { return false }
-            if let mine = log.entry(at: entry.index), mine.hash == entry.hash, mine.term == entry.term {
-                // Already verified when it entered our log.
+            if let mine = log.entry(at: entry.index), mine.term == entry.term {
+                // Already verified when it entered our log. One leader writes one entry per index
+                // in its term, so the same index and term with another hash is a forgery or a
+                // corruption, never a conflict to settle by truncating ours.
+                guard mine.hash == entry.hash else { return false }
             } else if !entry.links(after: previous) {
                 return false
             }

@@ -63,7 +63,8 @@ extension Raft.Node {
         state.recentActive = true
         if done {
             _ = state.acknowledged(index)
-            state.becomeReplicate()
+            // A second `done` (the answer to a resent last chunk) must not reset the pipeline.
+            if state.state != .replicate { state.becomeReplicate() }
             progress[peer] = state
             sendAppend(to: peer, sendIfEmpty: true)
             return
@@ -73,6 +74,13 @@ extension Raft.Node {
             state.becomeProbe()
             progress[peer] = state
             return  // the next heartbeat response probes again, and a snapshot follows if needed
+        }
+        // An answer that acknowledges nothing new (the second answer to a resent chunk) sends
+        // nothing: the next chunk is already on its way, and the resend timer covers its loss.
+        // Answering it would start a second stream that doubles every later chunk.
+        guard nextOffset != state.snapshotOffset else {
+            progress[peer] = state
+            return
         }
         state.snapshotOffset = nextOffset
         progress[peer] = state

@@ -111,7 +111,7 @@ extension Raft.Node {
     package var hasReady: Bool {
         !outbox.isEmpty || !releasedMessages.isEmpty || !readResults.isEmpty || !outcomes.isEmpty
             || !events.isEmpty || snapshotToApply != nil || !writes.pendingEntries.isEmpty
-            || writes.pendingSnapshot != nil || !forwardBuffer.isEmpty
+            || writes.pendingSnapshot != nil || !forwardBuffer.isEmpty || (role == .leader && reads.needsRound)
             || term != writes.lastHardState.term || vote != writes.lastHardState.vote
             || min(log.committed, log.persisted) > log.applied
     }
@@ -156,6 +156,7 @@ extension Raft.Node {
             log.applied = entry.index
             if entry.kind == .configChange { applyConfigChange(entry) }
         }
+        leaveJointIfDue()
         return entries
     }
 }
