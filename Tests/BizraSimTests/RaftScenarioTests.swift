@@ -27,8 +27,8 @@ import Testing
     /// Seeds that failed once, with what they found. Each must pass now.
     @Test(arguments: RaftScenarioTests.regressionSeeds)
     func regressionSeedPasses(seed: UInt64, found: String) {
-        let result = RaftScenario().run(seed: seed)
-        #expect(result.passed, "seed \(seed) (\(found)): \(result.failure.map { "\($0)" } ?? "")")
+        let failure = RaftScenario().run(seed: seed).failure
+        #expect(failure == nil, "seed \(seed) (\(found)): \(failure.map { "\($0)" } ?? "")")
     }
 
     static let regressionSeeds: [(UInt64, String)] = [
@@ -42,14 +42,15 @@ import Testing
     func injectedBugIsFound(bug: RaftSim.Bug, seed: UInt64) {
         var scenario = RaftScenario()
         scenario.bug = bug
-        let result = scenario.run(seed: seed)
-        #expect(!result.passed, "seed \(seed) should find \(bug.rawValue)")
-        #expect(RaftScenario().run(seed: seed).passed, "the correct adapter passes seed \(seed)")
+        let found = scenario.run(seed: seed).failure
+        #expect(found != nil, "seed \(seed) should find \(bug.rawValue)")
+        let correct = RaftScenario().run(seed: seed).failure
+        #expect(correct == nil, "the correct adapter should pass seed \(seed): \(correct.map { "\($0)" } ?? "")")
     }
 
     /// The first seed that finds each bug (`bizra-sim run --scenario raft --bug NAME --expect-failure`).
     static let bugSeeds: [(RaftSim.Bug, UInt64)] = [
-        (.persistedBeforeDurable, 29), (.ackBeforeCommit, 1), (.applyBeforeCommit, 2),
+        (.persistedBeforeDurable, 29), (.ackBeforeCommit, 1), (.applyBeforeCommit, 4),
     ]
 
     @Test func recoveryFoldsWritesCompactionsAndSnapshots() {
