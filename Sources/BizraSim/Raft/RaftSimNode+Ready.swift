@@ -13,6 +13,7 @@ extension RaftSimNode {
             rounds += 1
         }
         maybeCompact(&context)
+        observe()
     }
 
     private mutating func carryOut(_ ready: Raft.Ready, _ context: inout Context) {

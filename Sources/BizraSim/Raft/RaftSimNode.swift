@@ -52,6 +52,8 @@ package struct RaftSimNode: SimulatedNode {
     /// Whether the last input could have moved the commit index (a message, a write completion
     /// or the boot; not a tick or a client request): the oracle reads `raft.status` only then.
     package internal(set) var commitMayHaveChanged = true
+    /// What the oracle reads after each input (see `observe()`).
+    package internal(set) var observation = RaftObservation()
     /// The commit index this incarnation started with (what the disk held).
     package let recoveredCommit: Raft.Index
     let incarnation: UInt32
@@ -117,13 +119,18 @@ package struct RaftSimNode: SimulatedNode {
 
     package mutating func receive(_ envelope: Message, from sender: NodeID, context: inout Context) {
         beginInput(&context)
-        commitMayHaveChanged = true
         guard replayWindows[sender].admit(incarnation: envelope.incarnation, sequence: envelope.sequence) else {
-            return context.sometimes("raft.replayRefused")
+            context.sometimes("raft.replayRefused")
+            return drive(&context)  // the ticks caught up on may have work
         }
         let message = envelope.message
         guard message.from == RaftSim.raftID(sender) else { return }  // the bus verified the sender
-        if case .timeoutNow = message.body { heardTimeoutNow = true }
+        switch message.body {
+        case .timeoutNow: heardTimeoutNow = true
+        // The messages that carry or acknowledge log positions are the ones that move a commit index.
+        case .append, .heartbeat, .snapshotChunk, .appendResponse, .snapshotResponse: commitMayHaveChanged = true
+        default: break
+        }
         raft.step(message)
         drive(&context)
     }
@@ -136,7 +143,7 @@ package struct RaftSimNode: SimulatedNode {
 
     package mutating func persisted(token: UInt64, context: inout Context) {
         beginInput(&context)
-        commitMayHaveChanged = true
+        commitMayHaveChanged = raft.role == .leader  // a leader counts its own durable log
         if token == Self.incarnationToken {
             incarnationDurable = true
         } else if token & 3 == 0, config.bug != .persistedBeforeDurable {
