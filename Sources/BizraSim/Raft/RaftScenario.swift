@@ -39,7 +39,7 @@ package struct RaftScenario: SimScenario {
         "raft.snapshotInstalled", "raft.compacted", "raft.rebootedWithLog", "raft.rebootedFromSnapshot",
         "raft.recoveredFromTornWrite", "raft.jointEntered", "raft.jointLeft", "raft.unequalWeights",
         "raft.transferCompleted", "raft.leaseRead", "raft.proposalUnknown", "raft.proposalDropped",
-        "raft.clientUnknown", "raft.casSwapped", "raft.readDuringPartition", "raft.caughtUpTicks",
+        "raft.clientTimeout", "raft.casSwapped", "raft.readDuringPartition", "raft.caughtUpTicks",
     ]
 
     /// `@inline(never)`: see `RegisterScenario.run(seed:)` (keeps the simulator specialised).
