@@ -8,7 +8,10 @@
 #   4. three seeds of the register scenario at 1,000 nodes;
 #   5. two replays of one seed compared byte for byte across processes;
 #   6. a seed's history written as JSON lines and checked by `bizra-sim check`;
-#   7. a self-test: each injected bug of the example protocols must still be found.
+#   7. a self-test: each injected bug of the example protocols must still be found;
+#   8. the Raft core (issue 4): raft scenario seeds 1..SIM_SEEDS (the regression window) and
+#      SIM_SEEDS rotating seeds, a cross-process replay comparison, and each injected adapter
+#      bug (persisted-before-durable, ack-before-commit, apply-before-commit) found again.
 # Exits non-zero on any failure, missing coverage, or an exhausted budget.
 # Environment: SIM_SEEDS (default 1000), SIM_BUDGET_SECONDS per sweep (default 120), SIM_JOBS
 # threads per sweep (default 2, the CI machine's cores; results do not depend on it).
@@ -57,5 +60,19 @@ for bug in ack-before-durable read-from-backup send-before-persist; do
 done
 "$sim" run --scenario gset --bug ack-before-persist --seeds 1000 --budget-seconds 60 --expect-failure --jobs "$jobs"
 
+# The Raft core: safety after every event, liveness after healing, convergence, linearizability.
+"$sim" run --scenario raft --seeds "$seeds" --first-seed 1 --budget-seconds "$budget" --jobs "$jobs"
+"$sim" run --scenario raft --seeds "$seeds" --first-seed "$rotating_first" --budget-seconds "$budget" --jobs "$jobs"
+first_raft=$(env -u SWIFT_DETERMINISTIC_HASHING "$sim" replay --scenario raft --seed 7 --trace | sha256sum)
+second_raft=$(env -u SWIFT_DETERMINISTIC_HASHING "$sim" replay --scenario raft --seed 7 --trace | sha256sum)
+if [ "$first_raft" != "$second_raft" ]; then
+    echo "ci-sim: FAIL — two replays of raft seed 7 printed different traces" >&2
+    exit 1
+fi
+for bug in persisted-before-durable ack-before-commit apply-before-commit; do
+    "$sim" run --scenario raft --bug "$bug" --seeds 1000 --budget-seconds 60 --expect-failure --jobs "$jobs"
+done
+
 echo "ci-sim: PASS — register scenario seeds 1..${seeds} and ${rotating_first}..$((rotating_first + seeds - 1))," \
-    "gset seeds 1..${seeds}, 3 seeds at 1,000 nodes, replay byte-identical, 4/4 injected bugs found, $(( $(date +%s) - start_time ))s"
+    "gset seeds 1..${seeds}, 3 seeds at 1,000 nodes, raft seeds 1..${seeds} and ${rotating_first}..$((rotating_first + seeds - 1))," \
+    "replays byte-identical, 7/7 injected bugs found, $(( $(date +%s) - start_time ))s"

@@ -106,6 +106,14 @@ extension Raft.Node {
             answer(nextOffset: 0, done: true, index: log.committed)
             return
         }
+        // Raft §7: a log that already holds the snapshot's last entry keeps the entries after it.
+        // Installing would drop entries this node may already have acknowledged, so the leader
+        // would count them (commit) and never resend them (its match stays above our log).
+        if log.term(at: metadata.index) == metadata.term, log.hash(at: metadata.index) == metadata.chainHead {
+            incomingSnapshot = nil
+            answer(nextOffset: 0, done: true, index: metadata.index)
+            return
+        }
         guard chunk.totalBytes <= UInt64(settings.snapshotBytesMax) else {
             events.append(.snapshotRefused(reason: "\(chunk.totalBytes) bytes exceed snapshotBytesMax"))
             answer(nextOffset: 0, rejected: true)

@@ -35,7 +35,7 @@ struct CommandLineOptions {
 
     func double(_ name: String, default fallback: Double) -> Double { values[name].flatMap { Double($0) } ?? fallback }
 
-    /// The scenario named by `--scenario` (`register` or `gset`) with `--bug`, `--nodes` and
+    /// The scenario named by `--scenario` (`register`, `gset` or `raft`) with `--bug`, `--nodes` and
     /// `--active-ms` applied.
     func scenario() -> (any SimScenario)? {
         var scenario: any SimScenario
@@ -55,8 +55,15 @@ struct CommandLineOptions {
             var gset = GossipSetScenario()
             gset.bug = parsed
             scenario = gset
+        case "raft":
+            guard let parsed = RaftSim.Bug(rawValue: bug) else {
+                return unknownBug(bug, RaftSim.Bug.allCases.map(\.rawValue))
+            }
+            var raft = RaftScenario()
+            raft.bug = parsed
+            scenario = raft
         case let other:
-            printError("unknown scenario \(other); known: register, gset")
+            printError("unknown scenario \(other); known: register, gset, raft")
             return nil
         }
         if let nodes = values["nodes"] {
