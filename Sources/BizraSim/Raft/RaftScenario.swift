@@ -95,7 +95,7 @@ package struct RaftScenario: SimScenario {
         guard sim.failure == nil else { return }
         guard RaftWorkload.leader(sim) != nil else {
             let ticks = quietDuration / RaftSim.Config().tickMicros
-            return sim.fail("liveness", "no leader \(ticks) ticks after healing")
+            return sim.fail("liveness", "no leader \(ticks) ticks after healing; \(Self.describeAll(sim))")
         }
         workload.beginFinalPhase(&sim)
         let deadline = sim.now + livenessDeadline
@@ -127,6 +127,19 @@ package struct RaftScenario: SimScenario {
                     .joined(separator: ", ")
             }
             return text
+        }.joined(separator: "; ")
+    }
+
+    /// Every node's view when no leader emerges: role, term, vote, commit/applied/persisted and the
+    /// configuration it holds (a node that is not a voter of its own configuration never campaigns).
+    static func describeAll(_ sim: Simulator<RaftSimNode>) -> String {
+        (0..<sim.clusterSize).map { node in
+            guard let raft = sim.nodes[node]?.raft else { return "n\(node) down" }
+            let status = raft.status
+            return
+                "n\(node) \(status.role) t\(status.term) vote \(status.vote.map(String.init) ?? "-") commit \(status.commit) "
+                + "applied \(status.applied) persisted \(status.persisted) log \(status.firstIndex)...\(status.lastIndex) "
+                + "[\(status.configuration)]"
         }.joined(separator: "; ")
     }
 
