@@ -181,6 +181,11 @@ extension Raft.Configuration {
                 }
                 weights[id] = weight
             }
+            // A total beyond the quorum arithmetic's bound is refused here rather than trapping.
+            let total = weights.values.reduce(0, +)
+            guard total <= Raft.MajorityConfig.weightTotalMax else {
+                throw Raft.CodecError(field: "configuration.\(name)", problem: "weights sum to \(total)")
+            }
             halves.append(Raft.MajorityConfig(weights))
         }
         let learnerCount = Int(try reader.u8("configuration.learners.count"))

@@ -73,6 +73,7 @@ extension Raft {
         case empty
         case noVotersLeft
         case badWeight(NodeID)
+        case weightTotal(UInt64)
         case unknownMember(NodeID)
         case voterToLearner(NodeID)
         case duplicateStep(NodeID)
@@ -90,6 +91,8 @@ extension Raft {
             case .empty: return "the change has no steps"
             case .noVotersLeft: return "the change would leave no voters"
             case .badWeight(let id): return "voter \(id) needs a weight in 1...\(Raft.Limits.voterWeightMax)"
+            case .weightTotal(let total):
+                return "the weights would sum to \(total); the limit is \(Raft.MajorityConfig.weightTotalMax)"
             case .unknownMember(let id): return "node \(id) is not a member"
             case .voterToLearner(let id): return "voter \(id) cannot become a learner in one step; remove it first"
             case .duplicateStep(let id): return "node \(id) appears in more than one step"
@@ -146,6 +149,8 @@ extension Raft.Configuration {
             }
         }
         guard !weights.isEmpty else { throw .noVotersLeft }
+        let total = weights.values.reduce(0, +)
+        guard total <= Raft.MajorityConfig.weightTotalMax else { throw .weightTotal(total) }
         guard weights.count + learnerSet.count <= Raft.Limits.membersMax else {
             throw .tooManyMembers(weights.count + learnerSet.count)
         }
@@ -191,10 +196,12 @@ extension Raft.ConfigChange {
     /// a 1-byte kind (0 addVoter, 1 addLearner, 2 remove, 3 setWeight), the node id and the weight
     /// (0 where none), both 8 bytes big-endian.
     package var encoded: [UInt8] {
+        var writer = Raft.ByteWriter(capacity: 2 + 17 * 4)
         switch self {
-        case .leaveJoint: return [1]
+        case .leaveJoint: writer.u8(1)
         case .change(let steps):
-            var out: [UInt8] = [0, UInt8(clamping: steps.count)]
+            writer.u8(0)
+            writer.u8(UInt8(clamping: steps.count))
             for step in steps.prefix(Int(UInt8.max)) {
                 let (kind, id, weight): (UInt8, UInt64, UInt64)
                 switch step {
@@ -203,31 +210,32 @@ extension Raft.ConfigChange {
                 case .remove(let node): (kind, id, weight) = (2, node, 0)
                 case .setWeight(let node, let w): (kind, id, weight) = (3, node, w)
                 }
-                out.append(kind)
-                out.appendBigEndian(id)
-                out.appendBigEndian(weight)
+                writer.u8(kind)
+                writer.u64(id)
+                writer.u64(weight)
             }
-            return out
         }
+        return writer.bytes
     }
 
     /// Decodes `encoded`; nil when the bytes are not a configuration change.
     package init?(decoding bytes: [UInt8]) {
-        guard let tag = bytes.first else { return nil }
+        var reader = Raft.ByteReader(bytes)
+        guard let tag = try? reader.u8("configChange.tag") else { return nil }
         if tag == 1 {
-            guard bytes.count == 1 else { return nil }
+            guard reader.remaining == 0 else { return nil }
             self = .leaveJoint
             return
         }
-        guard tag == 0, bytes.count >= 2 else { return nil }
-        let count = Int(bytes[1])
-        guard bytes.count == 2 + count * 17 else { return nil }
+        guard tag == 0, let count = try? reader.u8("configChange.count"), reader.remaining == Int(count) * 17 else {
+            return nil
+        }
         var steps: [Raft.ConfigChangeStep] = []
-        for number in 0..<count {
-            let base = 2 + number * 17
-            let id = bytes.bigEndianUInt64(at: base + 1)
-            let weight = bytes.bigEndianUInt64(at: base + 9)
-            switch bytes[base] {
+        for _ in 0..<count {
+            guard let kind = try? reader.u8("step.kind"), let id = try? reader.u64("step.id"),
+                let weight = try? reader.u64("step.weight")
+            else { return nil }
+            switch kind {
             case 0: steps.append(.addVoter(id, weight: weight))
             case 1: steps.append(.addLearner(id))
             case 2: steps.append(.remove(id))
@@ -236,17 +244,5 @@ extension Raft.ConfigChange {
             }
         }
         self = .change(steps)
-    }
-}
-
-extension [UInt8] {
-    mutating func appendBigEndian(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    func bigEndianUInt64(at offset: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for byte in self[offset..<offset + 8] { value = value << 8 | UInt64(byte) }
-        return value
     }
 }

@@ -1,4 +1,5 @@
 import BizraCrypto
+import BizraSim
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 @Suite struct MerkleTests {
     static func leaves(_ count: Int, seed: UInt64) -> [Digest256] {
-        var rng = OracleSplitMix64(seed: seed)
+        var rng = SimRNG(seed: seed)
         return (0..<count).map { _ in
             Digest256(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         }
@@ -45,7 +46,7 @@ import Testing
 
     @Test func frontierRootEqualsReferenceRootForRandomLargerSizes() {
         let seed: UInt64 = 3
-        var rng = OracleSplitMix64(seed: seed)
+        var rng = SimRNG(seed: seed)
         for _ in 0..<4 {
             let size = Int(rng.next() % 4_000) + 301
             let all = Self.leaves(size, seed: rng.next())
@@ -89,7 +90,7 @@ import Testing
     /// Any change to the claim — leaf, root, position, path length, any bit of the path — fails.
     @Test func tamperedProofsFail() {
         let all = Self.leaves(65, seed: 6)
-        var rng = OracleSplitMix64(seed: 7)
+        var rng = SimRNG(seed: 7)
         for size in 1...64 {
             let tree = all.prefix(size)
             let root = Raft.Merkle.root(of: tree)

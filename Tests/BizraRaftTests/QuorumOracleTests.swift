@@ -1,3 +1,4 @@
+import BizraSim
 import Testing
 
 @testable import BizraRaft
@@ -15,7 +16,7 @@ import Testing
     static let reportedFailuresMax = 5
 
     @Test func committedIndexVoteResultAndQuorumAgreeWithTheOracle() {
-        var rng = OracleSplitMix64(seed: Self.oracleSeed)
+        var rng = SimRNG(seed: Self.oracleSeed)
         var failures = 0
         func fail(_ message: @autoclosure () -> String) {
             failures += 1
@@ -64,7 +65,7 @@ import Testing
     /// incoming half, and two quorums of one weighted configuration intersect).
     @Test func anyTwoJointQuorumsIntersect() {
         let seed: UInt64 = 0x1F5A_0002
-        var rng = OracleSplitMix64(seed: seed)
+        var rng = SimRNG(seed: seed)
         for number in 0..<300 {
             var joint = Self.randomJointConfig(&rng, votersMax: 6)
             if joint.incoming.isEmpty { joint.incoming = Raft.MajorityConfig([Self.idPool[0]: 1]) }
@@ -131,7 +132,7 @@ import Testing
     /// count, the commit index is the median acknowledgement, and votes count heads.
     @Test func equalWeightsAreAPlainMajority() {
         let seed: UInt64 = 0x1F5A_0003
-        var rng = OracleSplitMix64(seed: seed)
+        var rng = SimRNG(seed: seed)
         for number in 0..<5_000 {
             let count = Int(rng.next() % UInt64(Self.idPool.count)) + 1
             let ids = Array(Self.idPool.shuffled(using: &rng).prefix(count))
@@ -265,13 +266,13 @@ import Testing
     /// Two halves drawn independently, so shared voters usually have different weights in each
     /// (a weight change); about one in five outgoing halves is empty (not joint) and about one
     /// in twenty incoming halves is empty.
-    static func randomJointConfig(_ rng: inout OracleSplitMix64, votersMax: Int) -> Raft.JointConfig {
+    static func randomJointConfig(_ rng: inout SimRNG, votersMax: Int) -> Raft.JointConfig {
         let incoming = rng.next() % 20 == 0 ? Raft.MajorityConfig() : randomConfig(&rng, votersMax: votersMax)
         let outgoing = rng.next() % 5 == 0 ? Raft.MajorityConfig() : randomConfig(&rng, votersMax: votersMax)
         return Raft.JointConfig(incoming: incoming, outgoing: outgoing)
     }
 
-    static func randomConfig(_ rng: inout OracleSplitMix64, votersMax: Int) -> Raft.MajorityConfig {
+    static func randomConfig(_ rng: inout SimRNG, votersMax: Int) -> Raft.MajorityConfig {
         let count = Int(rng.next() % UInt64(votersMax)) + 1
         let ids = idPool.shuffled(using: &rng).prefix(count)
         let style = rng.next() % 4
@@ -308,20 +309,5 @@ import Testing
         let quorumsA = all.filter { a.isQuorum(members($0, of: ids)) }
         let quorumsB = all.filter { b.isQuorum(members($0, of: ids)) }
         return quorumsA.contains { qa in quorumsB.contains { qb in qa & qb == 0 } }
-    }
-}
-
-/// OracleSplitMix64 (Steele, Lea, Flood 2014): the seeded generator of this module's property tests.
-struct OracleSplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

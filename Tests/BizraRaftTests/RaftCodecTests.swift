@@ -1,36 +1,18 @@
 import BizraCrypto
+import BizraSim
 import Testing
 
 @testable import BizraRaft
 
 /// Round trips of every message kind, and hostile bytes that must be refused without a trap.
 @Suite struct RaftCodecTests {
-    /// SplitMix64, so that every case is reproducible from its seed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func bytes(_ countMax: Int) -> [UInt8] {
-            (0..<below(countMax + 1)).map { _ in UInt8(truncatingIfNeeded: next()) }
-        }
-        mutating func digest() -> Digest256 {
-            Digest256(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: next()) })
-        }
-    }
-
-    static func entry(_ g: inout Generator, index: Raft.Index) -> Raft.Entry {
+    static func entry(_ g: inout SimRNG, index: Raft.Index) -> Raft.Entry {
         Raft.Entry(
             term: g.next() % 100, index: index, kind: [.normal, .leaderNoop, .configChange][g.below(3)],
             origin: .init(node: g.next() % 10, sequence: g.next()), payload: g.bytes(300), previous: g.digest())
     }
 
-    static func metadata(_ g: inout Generator) -> Raft.SnapshotMetadata {
+    static func metadata(_ g: inout SimRNG) -> Raft.SnapshotMetadata {
         var merkle = Raft.MerkleFrontier()
         let size = g.below(40)
         for _ in 0..<size { merkle.append(g.digest()) }
@@ -43,7 +25,7 @@ import Testing
             merkle: merkle, dataHash: g.digest())
     }
 
-    static func message(_ g: inout Generator) -> Raft.Message {
+    static func message(_ g: inout SimRNG) -> Raft.Message {
         let body: Raft.Message.Body
         switch g.below(13) {
         case 0:
@@ -87,7 +69,7 @@ import Testing
     }
 
     @Test func everyMessageKindRoundTrips() throws {
-        var g = Generator(state: 42)
+        var g = SimRNG(seed: 42)
         var kinds = Set<UInt8>()
         for _ in 0..<3_000 {
             let message = Self.message(&g)
@@ -99,7 +81,7 @@ import Testing
     }
 
     @Test func truncatedOrExtendedMessagesAreRefusedWithTheField() {
-        var g = Generator(state: 7)
+        var g = SimRNG(seed: 7)
         for _ in 0..<500 {
             let bytes = Self.message(&g).encoded
             let cut = g.below(bytes.count)
@@ -109,7 +91,7 @@ import Testing
     }
 
     @Test func randomBytesNeverTrap() {
-        var g = Generator(state: 99)
+        var g = SimRNG(seed: 99)
         var decoded = 0
         for _ in 0..<20_000 {
             var bytes = Self.message(&g).encoded
@@ -140,7 +122,7 @@ import Testing
     }
 
     @Test func snapshotsRoundTripAndRefuseDataThatDoesNotMatchTheDigest() throws {
-        var g = Generator(state: 5)
+        var g = SimRNG(seed: 5)
         var metadata = Self.metadata(&g)
         let data = g.bytes(1_000)
         metadata.dataHash = Raft.Snapshot.digest(of: data)
@@ -155,6 +137,27 @@ import Testing
         #expect(throws: Raft.CodecError.self) { try Raft.Snapshot.decode(from: &tamperedReader, dataBytesMax: 1 << 20) }
     }
 
+    /// Regression: each weight within `voterWeightMax` but a total above the quorum bound trapped
+    /// in `MajorityConfig.init` (found by `randomBytesNeverTrap` with another seed).
+    @Test func aConfigurationWhoseWeightsSumTooHighIsRefusedNotTrapped() throws {
+        var writer = Raft.ByteWriter()
+        writer.u8(2)
+        for id: UInt64 in [1, 2] {
+            writer.u64(id)
+            writer.u64(Raft.Limits.voterWeightMax)
+        }
+        writer.u8(0)
+        writer.u8(0)
+        var reader = Raft.ByteReader(writer.bytes)
+        #expect(throws: Raft.CodecError(field: "configuration.incoming", problem: "weights sum to 8589934592")) {
+            try Raft.Configuration.decode(from: &reader)
+        }
+        let configuration = Raft.Configuration(weights: [1: Raft.Limits.voterWeightMax - 1, 2: 1])
+        #expect(throws: Raft.ConfigChangeRefusal.weightTotal(8_589_934_591)) {
+            try configuration.applying(.change([.setWeight(2, weight: Raft.Limits.voterWeightMax)]))
+        }
+    }
+
     @Test func configurationChangesRoundTrip() {
         let changes: [Raft.ConfigChange] = [
             .leaveJoint, .change([.addVoter(4, weight: 2), .remove(1), .addLearner(9), .setWeight(2, weight: 7)]),
@@ -163,4 +166,13 @@ import Testing
         #expect(Raft.ConfigChange(decoding: [0, 1, 9]) == nil)
         #expect(Raft.ConfigChange(decoding: []) == nil)
     }
+}
+
+/// Random fields for the codec cases, drawn from the simulator's seeded generator.
+extension SimRNG {
+    mutating func bytes(_ countMax: Int) -> [UInt8] {
+        (0..<below(countMax + 1)).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
+    mutating func digest() -> Digest256 { Digest256(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: next()) }) }
 }

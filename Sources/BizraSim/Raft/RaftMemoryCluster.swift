@@ -71,15 +71,8 @@ package struct RaftMemoryCluster {
 
     /// A cluster of `configuration`'s members (voters and learners), each bootstrapped from it.
     package init(configuration: Raft.Configuration, configure: (inout Raft.Settings) -> Void = { _ in }) {
-        ids = configuration.members
-        for id in ids {
-            var nodeSettings = Raft.Settings(id: id, randomSeed: id)
-            configure(&nodeSettings)
-            settings[id] = nodeSettings
-            storage[id] = Storage(snapshot: .bootstrap(configuration))
-            nodes[id] = try! Raft.Node(settings: nodeSettings, recovered: storage[id]!.recovered)
-            appliedCount[id] = 0
-        }
+        ids = []
+        for id in configuration.members { addNode(id, configuration: configuration, configure: configure) }
     }
 
     /// Adds a node that is not (yet) a member, started empty with `configuration` as its idea of
