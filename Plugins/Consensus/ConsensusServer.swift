@@ -249,6 +249,8 @@ actor ConsensusServer {
             case .configurationRefused(let index, let reason):
                 log.error("configuration change refused: \(reason)", metadata: ["index": "\(index)"])
             case .snapshotRefused(let reason): log.warning("snapshot refused: \(reason)")
+            case .departureStarted(let index):
+                log.info("removed from the configuration; handing over", metadata: ["index": "\(index)"])
             default: break
             }
         }

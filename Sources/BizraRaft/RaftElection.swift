@@ -234,6 +234,7 @@ extension Raft.Node {
         reads.refuseAll(reason: "leadership lost", me: id, into: &readResults, outbox: &outbox, term: term)
         if let target = transferee { events.append(.transferAborted(to: target)) }
         transferee = nil
+        departure = nil
         progress = [:]
     }
 
@@ -244,6 +245,7 @@ extension Raft.Node {
     /// timeout. Returns a refusal when this node cannot do it.
     package mutating func transferLeadership(to target: Raft.NodeID) -> Raft.ProposalRefusal? {
         guard role == .leader else { return .noLeader }
+        if departure != nil { return .leaving }
         guard target != id else { return nil }
         guard configuration.voters.incoming.contains(target), progress[target] != nil else { return .notMember }
         if transferee == target { return nil }

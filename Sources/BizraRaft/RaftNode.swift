@@ -67,6 +67,8 @@ extension Raft {
         var pendingConfigIndex: Index = 0
         var uncommittedBytes = 0
         var reads = ReadState()
+        /// Set while a leader removed from the configuration hands over (RaftMembership.swift).
+        var departure: Departure?
 
         // Proposals whose outcome is still owed (see RaftProposals.swift).
         var proposals = ProposalTracker()
@@ -167,6 +169,10 @@ extension Raft {
             {
                 becomeFollower(term: term, leader: nil, reason: "storage stalled for \(stalledTicks) ticks")
                 return
+            }
+            if departure != nil {
+                finishDepartureIfDone()
+                if role != .leader { return }
             }
             if electionElapsed >= settings.electionTimeoutTicks {
                 electionElapsed = 0

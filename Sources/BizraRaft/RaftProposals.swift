@@ -125,6 +125,7 @@ extension Raft.Node {
     /// Why the leader cannot take this proposal now, or nil.
     private func leaderRefusal(kind: Raft.EntryKind, payload: [UInt8]) -> Raft.ProposalRefusal? {
         if transferee != nil { return .transferInProgress }
+        if departure != nil { return .leaving }
         let bytes = payload.count + Raft.Entry.headerBytes
         if uncommittedBytes > 0, uncommittedBytes + bytes > settings.uncommittedBytesMax {
             return .uncommittedLimit(bytes: uncommittedBytes)

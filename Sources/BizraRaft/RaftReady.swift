@@ -93,6 +93,8 @@ extension Raft {
         case tooManyPending
         case configChange(ConfigChangeRefusal)
         case notMember
+        /// This leader was removed from the configuration and hands over to the new voters.
+        case leaving
 
         package var description: String {
             switch self {
@@ -102,6 +104,7 @@ extension Raft {
             case .tooManyPending: return "\(Raft.Limits.proposalsPendingMax) proposals are pending; slow down"
             case .configChange(let refusal): return "configuration change refused: \(refusal)"
             case .notMember: return "this node is not a member"
+            case .leaving: return "this leader was removed from the configuration; retry on the next leader"
             }
         }
     }
@@ -116,6 +119,8 @@ extension Raft {
     package enum Event: Equatable, Sendable {
         case becameLeader(term: Term)
         case steppedDown(reason: String)
+        /// A committed configuration removed this leader; it hands over (see `Raft.Departure`).
+        case departureStarted(index: Index)
         case campaignStarted(term: Term, preVote: Bool)
         case configurationApplied(Configuration, index: Index)
         case configurationRefused(index: Index, reason: String)

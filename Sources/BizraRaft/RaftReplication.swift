@@ -53,6 +53,7 @@ extension Raft.Node {
             let match = progress[peer]?.match ?? 0
             send(.heartbeat(commit: min(match, log.committed), round: round), to: peer)
         }
+        if departure != nil { noteDepartureNotices(round: round) }
         settleReads()
     }
 
@@ -122,6 +123,7 @@ extension Raft.Node {
         progress[peer] = state
         if state.match < log.lastIndex || state.state == .probe { sendAppend(to: peer, sendIfEmpty: true) }
         settleReads()
+        if departure != nil { finishDepartureIfDone() }
     }
 
     // MARK: Follower side

@@ -121,6 +121,11 @@ struct LinkProcessTests {
         #expect(up, "links never came up:\n\(cluster.logs())")
         let bus = try cluster.client(node: "n1")
         defer { bus.close() }
+        // A connected link may not have registered with its core yet ("no link service").
+        let routed = try await eventually(20) {
+            (try? await bus.request(.service(node: "n2", name: "worker"), type: "worker.work", payload: [0x77])) != nil
+        }
+        #expect(routed, "no request reached n2:\n\(cluster.logs())")
         for i in 0..<120 {
             _ = try await bus.request(
                 .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("d\(i)".utf8))

@@ -28,8 +28,6 @@ final class LocalCluster {
     ) throws {
         let suffix = String(SecureRandom.uint64() % 1_000_000_000, radix: 36)
         directory = DataDirectory(root: "/tmp/bizra-it-\(suffix)")
-        // Distinct ports per run: 20000...59000 in steps of 1000 (a node uses portBase...+99).
-        portBase = 20_000 + Int(SecureRandom.uint64() % 40) * 1000
         self.nodes = nodes
         self.components = components
         self.environment = environment
@@ -40,6 +38,7 @@ final class LocalCluster {
         } else {
             configPath = nil
         }
+        portBase = try PortSlots.shared.acquire()
         try up()
     }
 
@@ -83,6 +82,7 @@ final class LocalCluster {
         }
         for pid in children where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory.root)
+        PortSlots.shared.release(portBase)
     }
 
     private var knownPIDs: [Int32] { (try? status())?.children.map(\.pid).filter { $0 > 0 } ?? [] }
@@ -178,4 +178,49 @@ final class LocalCluster {
 struct ClusterError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Port bases for the clusters of this test process. Suites run concurrently, so two live
+/// clusters must never share ports (a random pick from 40 bases collided in CI), and every
+/// base stays below Linux's ephemeral range (32768...60999), where outgoing connections
+/// would take our listening ports. A node uses portBase...portBase+99 and the embedded default
+/// has three nodes, so each slot spans 1000 ports: 20000, 21000, ..., 31000.
+final class PortSlots: @unchecked Sendable {
+    static let shared = PortSlots()
+    static let first = 20_000
+    static let slotCount = 12
+    static let waitLimitSeconds = 300.0
+
+    private let lock = NSCondition()
+    private var inUse: Set<Int> = []
+    /// Rotates from a random start, so a slot just released (its sockets in TIME_WAIT, its
+    /// last run perhaps still exiting) is the last to be handed out again.
+    private var next = Int(SecureRandom.uint64() % UInt64(PortSlots.slotCount))
+
+    func acquire() throws -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let deadline = Date().addingTimeInterval(Self.waitLimitSeconds)
+        while true {
+            for step in 0..<Self.slotCount {
+                let slot = (next + step) % Self.slotCount
+                let base = Self.first + slot * 1000
+                if !inUse.contains(base) {
+                    inUse.insert(base)
+                    next = slot + 1
+                    return base
+                }
+            }
+            guard lock.wait(until: deadline) else {
+                throw ClusterError("all \(Self.slotCount) port slots stayed in use for \(Self.waitLimitSeconds) s")
+            }
+        }
+    }
+
+    func release(_ base: Int) {
+        lock.lock()
+        inUse.remove(base)
+        lock.broadcast()
+        lock.unlock()
+    }
 }

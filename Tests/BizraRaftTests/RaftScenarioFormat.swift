@@ -113,6 +113,7 @@ enum RaftScenarioFormat {
         switch event {
         case .becameLeader(let term): return "became leader at term \(term)"
         case .steppedDown(let reason): return "stepped down: \(reason)"
+        case .departureStarted(let index): return "removed by the entry at \(index); handing over"
         case .campaignStarted(let term, let preVote):
             return "\(preVote ? "pre-vote campaign" : "campaign") for term \(term)"
         case .configurationApplied(let configuration, let index): return "config applied at \(index): \(configuration)"

@@ -36,6 +36,8 @@ import Testing
         (14, "lost appends filled a follower's in-flight window for good (fixed on main: free a slot on heartbeat)"),
         (419, "a duplicated forwardedProposals message: one copy appended, the other refused, so dropped was reported"),
         (2227, "a follower installed a snapshot older than its log and dropped an entry it had acknowledged"),
+        (42467, "a leader removed by joint consensus stepped down before the new voters knew leave-joint committed"),
+        (97275, "the same: the remaining voters stayed joint, needing the removed leader's vote, and never elected"),
     ]
 
     @Test(arguments: RaftScenarioTests.bugSeeds)

@@ -141,6 +141,7 @@ extension RaftSimNode {
             if heardTimeoutNow { context.sometimes("raft.transferCompleted") }
             heardTimeoutNow = false
         case .steppedDown: context.sometimes("raft.leaderSteppedDown")
+        case .departureStarted: context.sometimes("raft.removedLeaderHandsOver")
         case .campaignStarted(_, let preVote):
             // A transfer campaign skips the pre-vote; an ordinary one means the transfer is over.
             if preVote { heardTimeoutNow = false }
