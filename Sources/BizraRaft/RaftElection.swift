@@ -235,6 +235,8 @@ extension Raft.Node {
         if let target = transferee { events.append(.transferAborted(to: target)) }
         transferee = nil
         departure = nil
+        appendsOwed = false
+        commitOwed = false
         progress = [:]
     }
 

@@ -91,7 +91,7 @@ extension Raft.Node {
         guard role == .leader, configuration.isJoint, log.applied >= pendingConfigIndex else { return }
         pendingConfigIndex = appendAsLeader(
             kind: .configChange, origin: .none, payload: Raft.ConfigChange.leaveJoint.encoded)
-        broadcastAppend(sendIfEmpty: false)
+        appendsOwed = true
     }
 
     /// Adds progress for new members and drops it for removed ones.
@@ -104,6 +104,9 @@ extension Raft.Node {
             }
         }
         for peer in progress.keys.sorted() where !configuration.isMember(peer) {
+            // A last append carrying the commit index that removed it, so that it learns of its
+            // removal (and stops campaigning) instead of waiting for heartbeats that stop now.
+            sendAppend(to: peer, sendIfEmpty: true)
             progress[peer] = nil
         }
     }

@@ -69,6 +69,10 @@ extension Raft {
         var reads = ReadState()
         /// Set while a leader removed from the configuration hands over (RaftMembership.swift).
         var departure: Departure?
+        /// Entries were appended, or the commit index advanced, since the last `Ready`: the
+        /// followers are owed appends, sent together by `flushAppends` (RaftReplication.swift).
+        var appendsOwed = false
+        var commitOwed = false
 
         // Proposals whose outcome is still owed (see RaftProposals.swift).
         var proposals = ProposalTracker()
@@ -134,6 +138,11 @@ extension Raft {
                     } : [],
                 transferee: transferee)
         }
+
+        /// The commit index and the log's bounds, without what `status` computes (the Merkle root
+        /// is hashed on every call): for callers that poll after each input.
+        package var commitIndex: Index { log.committed }
+        package var logBounds: (first: Index, last: Index) { (log.firstIndex, log.lastIndex) }
 
         /// The hash of the entry at `index`, if the node still holds it.
         package func entryHash(at index: Index) -> Digest256? { log.hash(at: index) }

@@ -113,7 +113,7 @@ extension Raft.Node {
             let index = appendAsLeader(kind: kind, origin: proposal, payload: payload)
             if kind == .configChange { pendingConfigIndex = index }
             proposals.track(index: index, id: proposal, tick: tickCount)
-            broadcastAppend(sendIfEmpty: false)
+            appendsOwed = true
             return .success(.appended(index: index, term: term))
         }
         guard settings.forwardToLeader, let leader else { return .failure(.noLeader) }
@@ -158,7 +158,7 @@ extension Raft.Node {
             if proposal.kind == .configChange { pendingConfigIndex = index }
         }
         if !dropped.isEmpty { send(.proposalsDropped(dropped), to: sender) }
-        if dropped.count < list.count { broadcastAppend(sendIfEmpty: false) }
+        if dropped.count < list.count { appendsOwed = true }
     }
 
     /// Sends proposals buffered since the last `Ready` to the leader in one message, and starts
@@ -190,6 +190,6 @@ extension Raft.Node {
             let index = appendAsLeader(kind: proposal.kind, origin: proposal.id, payload: proposal.payload)
             if proposal.kind == .configChange { pendingConfigIndex = index }
         }
-        broadcastAppend(sendIfEmpty: false)
+        appendsOwed = true
     }
 }

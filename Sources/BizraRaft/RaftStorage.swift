@@ -82,6 +82,7 @@ extension Raft.Node {
         flushForwardedProposals()
         var ready = Raft.Ready(role: role, leader: leader, term: term)
         ready.committedEntries = applyCommitted()
+        flushAppends()
         ready.snapshotToApply = snapshotToApply
         snapshotToApply = nil
         ready.write = startWrite()
@@ -112,6 +113,7 @@ extension Raft.Node {
         !outbox.isEmpty || !releasedMessages.isEmpty || !readResults.isEmpty || !outcomes.isEmpty
             || !events.isEmpty || snapshotToApply != nil || !writes.pendingEntries.isEmpty
             || writes.pendingSnapshot != nil || !forwardBuffer.isEmpty || (role == .leader && reads.needsRound)
+            || (role == .leader && (appendsOwed || commitOwed))
             || term != writes.lastHardState.term || vote != writes.lastHardState.vote
             || min(log.committed, log.persisted) > log.applied
     }

@@ -52,7 +52,7 @@ import Testing
 
     /// The first seed that finds each bug (`bizra-sim run --scenario raft --bug NAME --expect-failure`).
     static let bugSeeds: [(RaftSim.Bug, UInt64)] = [
-        (.persistedBeforeDurable, 29), (.ackBeforeCommit, 1), (.applyBeforeCommit, 4),
+        (.persistedBeforeDurable, 29), (.ackBeforeCommit, 1), (.applyBeforeCommit, 7),
     ]
 
     @Test func recoveryFoldsWritesCompactionsAndSnapshots() {

@@ -30,12 +30,12 @@ extension RaftSimNode {
         observation.role = raft.role
         observation.term = raft.term
         if commitMayHaveChanged {
-            let status = raft.status
-            observation.commit = status.commit
-            observation.commitHash = raft.entryHash(at: status.commit)
-            observation.commitTerm = status.term
+            observation.commit = raft.commitIndex
+            observation.commitHash = raft.entryHash(at: observation.commit)
+            observation.commitTerm = raft.term
             if observation.commitHash == nil {
-                observation.logDescription = "log \(status.firstIndex)...\(status.lastIndex)"
+                let bounds = raft.logBounds
+                observation.logDescription = "log \(bounds.first)...\(bounds.last)"
             }
         }
         observation.newEntries.removeAll(keepingCapacity: true)

@@ -50,7 +50,7 @@ package struct RaftSimNode: SimulatedNode {
     package internal(set) var restoredLately: (index: Raft.Index, chainHead: Digest256, state: UInt64)?
     package internal(set) var violation: String?
     /// Whether the last input could have moved the commit index (a message, a write completion
-    /// or the boot; not a tick or a client request): the oracle reads `raft.status` only then.
+    /// or the boot; not a tick or a client request): the oracle reads the commit index only then.
     package internal(set) var commitMayHaveChanged = true
     /// What the oracle reads after each input (see `observe()`).
     package internal(set) var observation = RaftObservation()
