@@ -280,6 +280,7 @@ extension Raft.Message {
         case .proposalsDropped: return 11
         case .readIndexRequest: return 12
         case .readIndexResponse: return 13
+        case .commitNotice: return 14
         }
     }
 
@@ -353,6 +354,9 @@ extension Raft.Message {
             writer.u64(context)
             writer.u8(index == nil ? 0 : 1)
             writer.u64(index ?? 0)
+        case .commitNotice(let index, let term):
+            writer.u64(index)
+            writer.u64(term)
         }
     }
 
@@ -446,6 +450,9 @@ extension Raft.Message {
             let index = try reader.u64("readIndexResponse.index")
             guard has <= 1 else { throw Raft.CodecError(field: "readIndexResponse.hasIndex", problem: "value \(has)") }
             return .readIndexResponse(context: context, index: has == 1 ? index : nil)
+        case 14:
+            let index = try reader.u64("commitNotice.index")
+            return .commitNotice(index: index, term: try reader.u64("commitNotice.term"))
         default:
             throw Raft.CodecError(field: "kind", problem: "unknown message kind \(kind)")
         }

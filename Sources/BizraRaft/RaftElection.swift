@@ -4,6 +4,12 @@ extension Raft.Node {
     /// that `message.from` is the identity the bus verified.
     package mutating func step(_ message: Raft.Message) {
         guard message.to == id, message.from != id, message.from != 0 else { return }
+        // What is committed stays committed, whatever the terms of sender and receiver.
+        if case .commitNotice(let index, let noticeTerm) = message.body {
+            handleCommitNotice(index: index, term: noticeTerm)
+            return
+        }
+        if case .voteRequest = message.body { sendCommitNoticeIfRemoved(to: message.from) }
         if message.term > term {
             guard handleHigherTerm(message) else { return }
         } else if message.term < term {
@@ -28,7 +34,33 @@ extension Raft.Node {
         case .readIndexRequest(let context): handleReadIndexRequest(context: context, from: message.from)
         case .readIndexResponse(let context, let index):
             reads.answerForwarded(context, index: index, into: &readResults)
+        case .commitNotice: break  // handled above
         }
+    }
+
+    /// A node that is not a voter of its own (applied, hence committed) configuration answers
+    /// every (pre-)vote request with its commit index, before any other check. A leader removed
+    /// by joint consensus that steps down before the new voters learned that leave-joint
+    /// committed (its hand-over timed out, or check-quorum ended it during a partition) leaves
+    /// them joint, needing its vote, which it refuses when its log is longer: they stay
+    /// leaderless for good (simulator seed 16246). Told the commit index, they apply leave-joint
+    /// and campaign in the new configuration without it.
+    private mutating func sendCommitNoticeIfRemoved(to candidate: Raft.NodeID) {
+        guard !configuration.isVoter(id), log.committed > 0, let committedTerm = log.term(at: log.committed) else {
+            return
+        }
+        send(.commitNotice(index: log.committed, term: committedTerm), to: candidate)
+    }
+
+    /// Adopts a commit index another node vouches for when this log holds the same entry at
+    /// that index (same term): by log matching the prefix through it is then the committed one.
+    /// A leader's commit index comes from its quorum only.
+    private mutating func handleCommitNotice(index: Raft.Index, term noticeTerm: Raft.Term) {
+        guard role != .leader, index > log.committed, index <= log.lastIndex, log.term(at: index) == noticeTerm else {
+            return
+        }
+        log.committed = index
+        events.append(.commitLearned(index: index))
     }
 
     /// A message from a higher term. Returns whether to go on handling it.

@@ -41,6 +41,9 @@ extension Raft {
             case readIndexRequest(context: UInt64)
             /// The leader's answer: serve the read once applied ≥ `index`; `index` nil = refused.
             case readIndexResponse(context: UInt64, index: Index?)
+            /// "The entry at `index`, of `term`, is committed": sent by a node that is not a voter
+            /// of its own configuration to a (pre-)candidate (see `Raft.Node.handleCommitNotice`).
+            case commitNotice(index: Index, term: Term)
         }
     }
 
@@ -138,7 +141,7 @@ extension Raft.Message {
         case .voteResponse(let preVote, _): return !preVote
         case .appendResponse, .snapshotResponse: return true
         case .append, .heartbeat, .heartbeatResponse, .snapshotChunk, .timeoutNow, .forwardedProposals,
-            .proposalsDropped, .readIndexRequest, .readIndexResponse:
+            .proposalsDropped, .readIndexRequest, .readIndexResponse, .commitNotice:
             return false
         }
     }
@@ -161,6 +164,7 @@ extension Raft.Message {
         case .proposalsDropped(let ids): return header + 4 + ids.count * 16
         case .readIndexRequest: return header + 8
         case .readIndexResponse: return header + 17
+        case .commitNotice: return header + 16
         }
     }
 }

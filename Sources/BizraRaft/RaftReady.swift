@@ -121,6 +121,8 @@ extension Raft {
         case steppedDown(reason: String)
         /// A committed configuration removed this leader; it hands over (see `Raft.Departure`).
         case departureStarted(index: Index)
+        /// A removed member's commit notice advanced this node's commit index.
+        case commitLearned(index: Index)
         case campaignStarted(term: Term, preVote: Bool)
         case configurationApplied(Configuration, index: Index)
         case configurationRefused(index: Index, reason: String)

@@ -27,7 +27,7 @@ import Testing
 
     static func message(_ g: inout SimRNG) -> Raft.Message {
         let body: Raft.Message.Body
-        switch g.below(13) {
+        switch g.below(14) {
         case 0:
             body = .voteRequest(
                 .init(preVote: g.below(2) == 0, lastIndex: g.next(), lastTerm: g.next(), transfer: g.below(2) == 0))
@@ -63,6 +63,7 @@ import Testing
                 })
         case 10: body = .proposalsDropped((0..<g.below(4)).map { _ in .init(node: g.next(), sequence: g.next()) })
         case 11: body = .readIndexRequest(context: g.next())
+        case 12: body = .commitNotice(index: g.next(), term: g.next())
         default: body = .readIndexResponse(context: g.next(), index: g.below(2) == 0 ? nil : g.next())
         }
         return Raft.Message(from: g.next() % 9 + 1, to: g.next() % 9 + 1, term: g.next() % 1_000, body: body)
@@ -77,7 +78,7 @@ import Testing
             let decoded = try Raft.Message(decoding: message.encoded)
             #expect(decoded == message)
         }
-        #expect(kinds.count == 13)
+        #expect(kinds.count == 14)
     }
 
     @Test func truncatedOrExtendedMessagesAreRefusedWithTheField() {

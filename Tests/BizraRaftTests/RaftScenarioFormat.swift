@@ -25,6 +25,7 @@ enum RaftScenarioFormat {
         case .proposalsDropped: return "proposals-dropped"
         case .readIndexRequest: return "read-index"
         case .readIndexResponse: return "read-index-resp"
+        case .commitNotice: return "commit-notice"
         }
     }
 
@@ -60,6 +61,8 @@ enum RaftScenarioFormat {
             return " ctx=\(context)"
         case .readIndexResponse(let context, let index):
             return " ctx=\(context) " + (index.map { "index=\($0)" } ?? "refused")
+        case .commitNotice(let index, let term):
+            return " index=\(index)/\(term)"
         }
     }
 
@@ -114,6 +117,7 @@ enum RaftScenarioFormat {
         case .becameLeader(let term): return "became leader at term \(term)"
         case .steppedDown(let reason): return "stepped down: \(reason)"
         case .departureStarted(let index): return "removed by the entry at \(index); handing over"
+        case .commitLearned(let index): return "commit index \(index) learned from a removed member"
         case .campaignStarted(let term, let preVote):
             return "\(preVote ? "pre-vote campaign" : "campaign") for term \(term)"
         case .configurationApplied(let configuration, let index): return "config applied at \(index): \(configuration)"

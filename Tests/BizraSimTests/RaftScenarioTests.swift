@@ -38,6 +38,7 @@ import Testing
         (2227, "a follower installed a snapshot older than its log and dropped an entry it had acknowledged"),
         (42467, "a leader removed by joint consensus stepped down before the new voters knew leave-joint committed"),
         (97275, "the same: the remaining voters stayed joint, needing the removed leader's vote, and never elected"),
+        (16246, "a removed leader's hand-over ended by check-quorum; the joint voters needed its vote: commit notice"),
     ]
 
     @Test(arguments: RaftScenarioTests.bugSeeds)

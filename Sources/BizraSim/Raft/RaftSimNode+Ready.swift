@@ -142,6 +142,7 @@ extension RaftSimNode {
             heardTimeoutNow = false
         case .steppedDown: context.sometimes("raft.leaderSteppedDown")
         case .departureStarted: context.sometimes("raft.removedLeaderHandsOver")
+        case .commitLearned: context.sometimes("raft.commitLearnedFromRemovedMember")
         case .campaignStarted(_, let preVote):
             // A transfer campaign skips the pre-vote; an ordinary one means the transfer is over.
             if preVote { heardTimeoutNow = false }

@@ -128,7 +128,8 @@ package struct RaftSimNode: SimulatedNode {
         switch message.body {
         case .timeoutNow: heardTimeoutNow = true
         // The messages that carry or acknowledge log positions are the ones that move a commit index.
-        case .append, .heartbeat, .snapshotChunk, .appendResponse, .snapshotResponse: commitMayHaveChanged = true
+        case .append, .heartbeat, .snapshotChunk, .appendResponse, .snapshotResponse, .commitNotice:
+            commitMayHaveChanged = true
         default: break
         }
         raft.step(message)
