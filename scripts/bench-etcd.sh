@@ -48,7 +48,10 @@ BIZRA_PORT_BASE="${BIZRA_PORT_BASE:-18500}"
 BIN="${BIZRA_BIN:-$PWD/.build/release}"
 ETCD_HEALTH_WAIT_SECONDS=30
 BIZRA_LEADER_WAIT_SECONDS=30
-STOP_WAIT_SECONDS=10
+# A stopped etcd leader first tries to hand leadership over, which takes seconds once its peers are
+# stopping too; the data is thrown away, so etcd gets a short grace before SIGKILL.
+ETCD_STOP_WAIT_SECONDS=3
+BIZRA_STOP_WAIT_SECONDS=10
 
 die() {
     echo "bench-etcd: error: $*" >&2
@@ -150,35 +153,42 @@ BIZRA_UP=""
 BIZRA_PIDS=()
 THREE=(--data-dir "$WORK/bizra" --port-base "$BIZRA_PORT_BASE")
 
-stop_pids() { # TERM all, then KILL whatever still runs after STOP_WAIT_SECONDS
-    local pid waited=0 alive pids=()
+stop_pids() { # stop_pids SECONDS PID…: TERM all, then KILL whatever still runs after SECONDS
+    local wait_seconds=$1 pid waited=0 alive pids=()
+    shift
     for pid in "$@"; do
         # Only real PIDs of others: kill 0 or -1 would signal this script's group or everyone.
         if [[ "$pid" =~ ^[1-9][0-9]*$ ]] && ((pid > 1 && pid != $$)); then pids+=("$pid"); fi
     done
     ((${#pids[@]})) || return 0
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    while ((waited < STOP_WAIT_SECONDS * 10)); do
+    while ((waited < wait_seconds * 10)); do
         alive=""
         for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
-        [ -n "$alive" ] || return 0
+        [ -n "$alive" ] || break
         sleep 0.1
         waited=$((waited + 1))
     done
-    note "pids$alive did not stop in ${STOP_WAIT_SECONDS} s; SIGKILL"
-    for pid in $alive; do kill -KILL "$pid" 2>/dev/null || true; done
+    if [ -n "$alive" ]; then
+        note "pids$alive did not stop in $wait_seconds s; SIGKILL"
+        for pid in $alive; do kill -KILL "$pid" 2>/dev/null || true; done
+    fi
+    # Reap this script's own children (the etcd members) quietly; others return at once.
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 
 cleanup() {
     local status=$?
-    trap - EXIT INT TERM
-    ((${#ETCD_PIDS[@]} == 0)) || stop_pids "${ETCD_PIDS[@]}"
+    # A second Ctrl-C or TERM must not cut the cleanup short: ignored until it is done.
+    trap '' INT TERM
+    trap - EXIT
+    ((${#ETCD_PIDS[@]} == 0)) || stop_pids "$ETCD_STOP_WAIT_SECONDS" "${ETCD_PIDS[@]}"
     if [ -n "$BIZRA_UP" ]; then
         # `bizra down` stops the supervisor and waits for it; should it fail, the supervisor and the
         # components recorded after `bizra up` are stopped by PID.
         if ! timeout 70 "$BIN/bizra" down "${THREE[@]}" >/dev/null 2>&1; then
             note "bizra down failed; stopping the supervisor and components by PID"
-            ((${#BIZRA_PIDS[@]} == 0)) || stop_pids "${BIZRA_PIDS[@]}"
+            ((${#BIZRA_PIDS[@]} == 0)) || stop_pids "$BIZRA_STOP_WAIT_SECONDS" "${BIZRA_PIDS[@]}"
         fi
     fi
     if ((status != 0)) && [ -d "$WORK" ]; then
