@@ -64,6 +64,16 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # Install (idempotent): packages, Debian's etcd source, the benchmark tool.
 
 DEB_SRC_FILE=/etc/apt/sources.list.d/bizra-deb-src.sources
+APT_LOG="$CACHE/apt.log"
+
+# apt_quiet COMMAND…: runs an apt-get command with its output in $APT_LOG, shown only on failure.
+apt_quiet() {
+    mkdir -p "$CACHE"
+    DEBIAN_FRONTEND=noninteractive "$@" >>"$APT_LOG" 2>&1 || {
+        tail -n 20 "$APT_LOG" >&2
+        die "'$*' failed (whole output in $APT_LOG)"
+    }
+}
 
 install_packages() {
     local packages=(etcd-server etcd-client golang-go dpkg-dev) missing=() p
@@ -86,10 +96,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
         fi
         note "apt-get update"
-        apt-get update -qq
+        apt_quiet apt-get update
         if ((${#missing[@]})); then
             note "installing ${missing[*]}"
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+            apt_quiet apt-get install -y "${missing[@]}"
         fi
     fi
 }
@@ -111,13 +121,12 @@ build_benchmark() {
     mkdir -p "$src"
     if [ ! -d "$src/etcd-$version/tools/benchmark" ]; then
         note "apt-get source etcd into $src"
-        (cd "$src" && apt-get source -qq etcd >"$src/apt-get-source.log" 2>&1) ||
-            die "apt-get source etcd failed (see $src/apt-get-source.log; is $DEB_SRC_FILE there?)"
+        (cd "$src" && apt_quiet apt-get source etcd) || exit 1
         [ -d "$src/etcd-$version/tools/benchmark" ] ||
             die "apt-get source etcd gave no $src/etcd-$version/tools/benchmark (source and etcd-server differ?)"
     fi
     note "apt-get build-dep etcd (the Go libraries Debian builds etcd with)"
-    DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq etcd >/dev/null
+    apt_quiet apt-get build-dep -y etcd
     local gopath="$CACHE/gopath"
     mkdir -p "$gopath/src/go.etcd.io"
     ln -sfn "$src/etcd-$version" "$gopath/src/go.etcd.io/etcd"
@@ -153,9 +162,9 @@ BIZRA_UP=""
 BIZRA_PIDS=()
 THREE=(--data-dir "$WORK/bizra" --port-base "$BIZRA_PORT_BASE")
 
-stop_pids() { # stop_pids SECONDS PID…: TERM all, then KILL whatever still runs after SECONDS
-    local wait_seconds=$1 pid waited=0 alive pids=()
-    shift
+stop_pids() { # stop_pids WHAT SECONDS PID…: TERM all, then KILL whatever still runs after SECONDS
+    local what=$1 wait_seconds=$2 pid waited=0 alive pids=()
+    shift 2
     for pid in "$@"; do
         # Only real PIDs of others: kill 0 or -1 would signal this script's group or everyone.
         if [[ "$pid" =~ ^[1-9][0-9]*$ ]] && ((pid > 1 && pid != $$)); then pids+=("$pid"); fi
@@ -170,7 +179,7 @@ stop_pids() { # stop_pids SECONDS PID…: TERM all, then KILL whatever still run
         waited=$((waited + 1))
     done
     if [ -n "$alive" ]; then
-        note "pids$alive did not stop in $wait_seconds s; SIGKILL"
+        note "$what (pid$alive) still stopping after $wait_seconds s; SIGKILL"
         for pid in $alive; do kill -KILL "$pid" 2>/dev/null || true; done
     fi
     # Reap this script's own children (the etcd members) quietly; others return at once.
@@ -182,13 +191,13 @@ cleanup() {
     # A second Ctrl-C or TERM must not cut the cleanup short: ignored until it is done.
     trap '' INT TERM
     trap - EXIT
-    ((${#ETCD_PIDS[@]} == 0)) || stop_pids "$ETCD_STOP_WAIT_SECONDS" "${ETCD_PIDS[@]}"
+    ((${#ETCD_PIDS[@]} == 0)) || stop_pids etcd "$ETCD_STOP_WAIT_SECONDS" "${ETCD_PIDS[@]}"
     if [ -n "$BIZRA_UP" ]; then
         # `bizra down` stops the supervisor and waits for it; should it fail, the supervisor and the
         # components recorded after `bizra up` are stopped by PID.
         if ! timeout 70 "$BIN/bizra" down "${THREE[@]}" >/dev/null 2>&1; then
             note "bizra down failed; stopping the supervisor and components by PID"
-            ((${#BIZRA_PIDS[@]} == 0)) || stop_pids "$BIZRA_STOP_WAIT_SECONDS" "${BIZRA_PIDS[@]}"
+            ((${#BIZRA_PIDS[@]} == 0)) || stop_pids bizra "$BIZRA_STOP_WAIT_SECONDS" "${BIZRA_PIDS[@]}"
         fi
     fi
     if ((status != 0)) && [ -d "$WORK" ]; then
