@@ -60,6 +60,12 @@ die() {
 note() { echo "bench-etcd: $*" >&2; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
+[[ "$PUTS" =~ ^[0-9]+$ ]] && ((PUTS >= 10)) || die "PUTS must be a number ≥ 10, got '$PUTS'"
+for clients in "${CLIENT_COUNTS[@]}"; do
+    [[ "$clients" =~ ^[0-9]+$ ]] && ((clients >= 1 && clients <= 4096)) ||
+        die "a client count must be 1…4096 (bizra bench consensus's limit), got '$clients'"
+done
+
 # ---------------------------------------------------------------------------------------------
 # Install (idempotent): packages, Debian's etcd source, the benchmark tool.
 
@@ -105,10 +111,13 @@ EOF
 }
 
 # Debian leaves tools/ out of golang-etcd-server-dev, so the benchmark is built from the source
-# package. In GOPATH mode (GO111MODULE=off) the first GOPATH entry holds the patched source tree as
+# package, as `apt-get source` unpacks it with Debian's patches applied (two adapt etcd to
+# bookworm's grpc). In GOPATH mode (GO111MODULE=off) the first GOPATH entry holds that tree as
 # go.etcd.io/etcd and the second is /usr/share/gocode, where `apt-get build-dep etcd` puts every
-# Go library Debian builds etcd with (grpc, zap, cobra, pb.v1, …); Debian's own build does the
-# same through dh-golang. There is no vendor/ directory, so -mod=vendor is no option.
+# Go library Debian builds etcd with (grpc, zap, cobra, pb.v1, …; the benchmark uses 34 of those
+# packages); Debian's own build does the same through dh-golang. The source has no vendor/
+# directory and no module cache is reachable, so module mode (-mod=vendor or a proxy) is no
+# option. The build needs no network at all: it passes under `unshare -n`.
 build_benchmark() {
     # The installed etcd-server's upstream version (3.4.23-4+b4 → 3.4.23): the source to build
     # from, and the name the binary is cached under.
@@ -326,10 +335,12 @@ parse_bizra() {
 # The run.
 
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-echo "== etcd $(etcd --version | sed -n 's/^etcd Version: //p') vs bizra $COMMIT, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(load), $(nproc) cores"
+echo "== etcd $(etcd --version | sed -n 's/^etcd Version: //p') and bizra (checkout $COMMIT), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(load), $(nproc) cores"
 echo "   $PUTS puts per client count (PUTS/10 below 16 clients), 8-byte distinct keys, 256-byte values,"
-echo "   leader only, $CLIENTS_PER_CONN clients per connection, etcd via its gRPC benchmark tool"
-[ -n "$ETCD_ONLY" ] || echo "   bizra binaries: $BIN (bizra built $(date -u -r "$BIN/bizra" '+%Y-%m-%d %H:%M UTC'))"
+echo "   leader only, clients per connection: $CLIENTS_PER_CONN, etcd through its gRPC benchmark tool"
+if [ -z "$ETCD_ONLY" ] && [ -n "${BIZRA_BIN:-}" ]; then
+    echo "   bizra binaries: $BIN, built $(date -u -r "$BIN/bizra" '+%Y-%m-%d %H:%M UTC') (not necessarily from $COMMIT)"
+fi
 start_etcd
 note "etcd healthy, leader $(etcd_leader)"
 if [ -z "$ETCD_ONLY" ]; then
@@ -344,26 +355,29 @@ for clients in "${CLIENT_COUNTS[@]}"; do
     ((clients >= 16)) || count=$((PUTS / 10))
     etcd_result="" bizra_result="- - - -"
     if ((step % 2 == 0)) || [ -n "$ETCD_ONLY" ]; then
+        first=etcd
         etcd_result=$(run_etcd "$clients" "$count")
         [ -n "$ETCD_ONLY" ] || bizra_result=$(run_bizra "$clients" "$count")
     else
+        first=bizra
         bizra_result=$(run_bizra "$clients" "$count")
         etcd_result=$(run_etcd "$clients" "$count")
     fi
-    note "$clients clients, $count puts: etcd $etcd_result | bizra $bizra_result (load $(load))"
-    ROWS+=("$clients $count $etcd_result $bizra_result $(cut -d' ' -f1 /proc/loadavg)")
+    note "$clients clients, $count puts: etcd $etcd_result | bizra $bizra_result ($first first, load $(load))"
+    ROWS+=("$clients $count $etcd_result $bizra_result $first $(cut -d' ' -f1 /proc/loadavg)")
     step=$((step + 1))
 done
 
 echo
-printf "%7s %6s | %8s %8s %8s %8s | %8s %8s %8s %8s | %6s | %5s\n" clients puts \
-    "etcd/s" p50 p95 p99 "bizra/s" p50 p95 p99 ratio load
+printf "%7s %6s | %8s %8s %8s %8s | %8s %8s %8s %8s | %6s | %5s %5s\n" clients puts \
+    "etcd/s" p50 p95 p99 "bizra/s" p50 p95 p99 ratio first load
 for row in "${ROWS[@]}"; do
-    read -r clients count e_rate e50 e95 e99 b_rate b50 b95 b99 row_load <<<"$row"
+    read -r clients count e_rate e50 e95 e99 b_rate b50 b95 b99 first row_load <<<"$row"
     ratio="-"
     [ "$b_rate" = "-" ] || ratio=$(awk -v b="$b_rate" -v e="$e_rate" 'BEGIN { printf "%.2f", b / e }')
-    printf "%7s %6s | %8s %8s %8s %8s | %8s %8s %8s %8s | %6s | %5s\n" "$clients" "$count" \
-        "$e_rate" "$e50" "$e95" "$e99" "$b_rate" "$b50" "$b95" "$b99" "$ratio" "$row_load"
+    printf "%7s %6s | %8s %8s %8s %8s | %8s %8s %8s %8s | %6s | %5s %5s\n" "$clients" "$count" \
+        "$e_rate" "$e50" "$e95" "$e99" "$b_rate" "$b50" "$b95" "$b99" "$ratio" "$first" "$row_load"
 done
-echo "(latencies in ms; ratio = bizra puts/s ÷ etcd puts/s; load = 1-minute load average after the row)"
+echo "(latencies in ms; ratio = bizra puts/s ÷ etcd puts/s; first = which ran first at that count;"
+echo " load = 1-minute load average after the row)"
 echo "== done, load $(load)"
