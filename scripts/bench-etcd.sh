@@ -60,10 +60,11 @@ die() {
 note() { echo "bench-etcd: $*" >&2; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-[[ "$PUTS" =~ ^[0-9]+$ ]] && ((PUTS >= 10)) || die "PUTS must be a number ≥ 10, got '$PUTS'"
+if ! [[ "$PUTS" =~ ^[0-9]+$ ]] || ((PUTS < 10)); then die "PUTS must be a number ≥ 10, got '$PUTS'"; fi
 for clients in "${CLIENT_COUNTS[@]}"; do
-    [[ "$clients" =~ ^[0-9]+$ ]] && ((clients >= 1 && clients <= 4096)) ||
+    if ! [[ "$clients" =~ ^[0-9]+$ ]] || ((clients < 1 || clients > 4096)); then
         die "a client count must be 1…4096 (bizra bench consensus's limit), got '$clients'"
+    fi
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ build_benchmark() {
     ln -sfn "$src/etcd-$version" "$gopath/src/go.etcd.io/etcd"
     note "building etcd's tools/benchmark offline with $(go version | cut -d' ' -f3)"
     (cd "$gopath/src/go.etcd.io/etcd" &&
-        GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$CACHE/gocache" \
+        GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS='' GOCACHE="$CACHE/gocache" \
             go build -o "$ETCD_BENCHMARK.tmp" ./tools/benchmark) || die "go build of tools/benchmark failed"
     mv "$ETCD_BENCHMARK.tmp" "$ETCD_BENCHMARK"
     note "built $ETCD_BENCHMARK in $((SECONDS - started)) s"
@@ -149,7 +150,8 @@ build_benchmark() {
 
 install_packages
 build_benchmark
-command -v etcd >/dev/null && command -v etcdctl >/dev/null || die "etcd or etcdctl missing after install"
+command -v etcd >/dev/null || die "etcd missing after the install (package etcd-server)"
+command -v etcdctl >/dev/null || die "etcdctl missing after the install (package etcd-client)"
 
 if [ -z "$ETCD_ONLY" ] && [ -z "${BIZRA_BENCH_SKIP_BUILD:-}" ]; then
     for product in bizra bizra-core bizra-consensus bizra-compression; do
@@ -293,15 +295,17 @@ start_bizra() {
     "$BIN/bizra" up --detach --components compression,consensus "${THREE[@]}" >/dev/null
     local pid
     pid=$(cat "$WORK/bizra/supervisor.pid" 2>/dev/null || true)
-    [ -n "$pid" ] && BIZRA_PIDS+=("$pid")
+    if [ -n "$pid" ]; then BIZRA_PIDS+=("$pid"); fi
     local deadline=$((SECONDS + BIZRA_LEADER_WAIT_SECONDS))
     until [ -n "$(bizra_leader)" ]; do
         ((SECONDS < deadline)) || die "bizra elected no leader in ${BIZRA_LEADER_WAIT_SECONDS} s"
         sleep 0.5
     done
     # The components' PIDs, so that cleanup can stop them should `bizra down` fail.
-    BIZRA_PIDS+=($("$BIN/bizra" status --json "${THREE[@]}" 2>/dev/null |
-        sed -n 's/.*"pid" : \([1-9][0-9]*\).*/\1/p'))
+    local pids=()
+    mapfile -t pids < <("$BIN/bizra" status --json "${THREE[@]}" 2>/dev/null |
+        sed -n 's/.*"pid" : \([1-9][0-9]*\).*/\1/p')
+    BIZRA_PIDS+=("${pids[@]}")
 }
 
 bizra_leader() {
