@@ -82,7 +82,7 @@ extension ConsensusServer {
                 if command.client != 0 { waiter.payload = payload }
                 if case .forwarded = acceptance { waiter.forwarded = true }
                 proposals[sequence] = waiter
-                drive()
+                driveSoon()
             }
         }
     }
@@ -137,7 +137,7 @@ extension ConsensusServer {
             nextRead += 1
             reads[context] = PendingRead(request: request, continuation: continuation, started: .now)
             node.readIndex(context: context)
-            drive()
+            driveSoon()
         }
     }
 

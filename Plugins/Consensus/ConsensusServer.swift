@@ -63,6 +63,8 @@ actor ConsensusServer {
     var sendFailures: UInt64 = 0
     var watchDropped: UInt64 = 0
     var lastDropLog = ContinuousClock.now.advanced(by: .seconds(-3600))
+    /// A `driveSoon()` is queued on this actor.
+    var driveScheduled = false
     let watchEncoder = JSONEncoder()
 
     init(
@@ -109,7 +111,7 @@ actor ConsensusServer {
             return
         }
         node.step(message)
-        drive()
+        driveSoon()
     }
 
     func malformed(from sender: Principal, _ error: any Error) {
@@ -119,10 +121,24 @@ actor ConsensusServer {
 
     func persisted(token: UInt64) {
         node.persisted(token: token)
-        drive()
+        driveSoon()
     }
 
     // MARK: Carrying out Ready
+
+    /// Carries out the core's output once the inputs already queued on this actor have run:
+    /// under load a burst of client requests and acknowledgements becomes one `Ready` — one
+    /// append per follower and one WAL write — instead of one each. At most one is scheduled.
+    func driveSoon() {
+        guard !driveScheduled else { return }
+        driveScheduled = true
+        Task { self.driveScheduledNow() }
+    }
+
+    private func driveScheduledNow() {
+        driveScheduled = false
+        drive()
+    }
 
     /// Takes and carries out every `Ready` until the core has nothing more to say.
     func drive() {

@@ -20,15 +20,33 @@ extension Raft {
         }
 
         var count: Int { byIndex.count + forwarded.count }
+        /// Entries of `order` not yet passed by expiry (settled ones included).
+        var orderLength: Int { order.count - orderHead }
 
         mutating func track(index: Index, id: ProposalID, tick: Int) {
             byIndex[index] = (id, tick)
             order.append((.index(index), tick))
+            compactOrderIfLarge()
         }
 
         mutating func trackForwarded(_ id: ProposalID, tick: Int) {
             forwarded[id] = tick
             order.append((.forwarded(id), tick))
+            compactOrderIfLarge()
+        }
+
+        /// `order` keeps settled proposals until they would have expired; under a high proposal
+        /// rate that is many. Past twice `proposalsPendingMax` (at most that many are unsettled)
+        /// the settled ones are dropped, so it stays bounded at an amortised O(1) per proposal.
+        private mutating func compactOrderIfLarge() {
+            guard order.count - orderHead > 2 * Limits.proposalsPendingMax else { return }
+            order = order[orderHead...].filter { key, tick in
+                switch key {
+                case .index(let index): return byIndex[index]?.tick == tick
+                case .forwarded(let id): return forwarded[id] == tick
+                }
+            }
+            orderHead = 0
         }
 
         mutating func settleCommitted(_ entry: Entry, me: NodeID, into outcomes: inout [ProposalOutcome]) {

@@ -57,4 +57,26 @@ import Testing
         #expect(cluster.nodes[first]!.role == .follower)
         #expect(cluster.nodes[first]!.status.commit == cluster.nodes[second!]!.status.commit)
     }
+
+    /// Proposals settled long before they would expire do not pile up in the expiry order.
+    @Test func settledProposalsDoNotGrowTheExpiryOrderWithoutBound() {
+        var tracker = Raft.ProposalTracker()
+        var outcomes: [Raft.ProposalOutcome] = []
+        let pending = Raft.ProposalID(node: 2, sequence: 1)
+        tracker.trackForwarded(pending, tick: 0)
+        let total = 3 * Raft.Limits.proposalsPendingMax
+        for index in 1...Raft.Index(total) {
+            let id = Raft.ProposalID(node: 1, sequence: index)
+            tracker.track(index: index, id: id, tick: 0)
+            let entry = Raft.Entry(term: 1, index: index, kind: .normal, origin: id, payload: [], previous: .zero)
+            tracker.settleCommitted(entry, me: 1, into: &outcomes)
+        }
+        #expect(outcomes.count == total)
+        #expect(tracker.count == 1)
+        #expect(tracker.orderLength <= 2 * Raft.Limits.proposalsPendingMax + 1, "\(tracker.orderLength)")
+        // The proposal still pending survived the compactions and still expires.
+        tracker.expire(now: 1_000, timeoutTicks: 100, into: &outcomes)
+        #expect(outcomes.count == total + 1)
+        #expect(outcomes.last == Raft.ProposalOutcome(id: pending, result: .unknown(reason: "timed out")))
+    }
 }
