@@ -47,7 +47,14 @@ struct ConsensusMain {
             log.critical("node \(context.node.id) is not declared in bus-config")
             exit(2)
         }
-        let settings = ConsensusSettings.fromEnvironment()
+        let settings: ConsensusSettings
+        do {
+            settings = try ConsensusSettings(
+                config: context.config.consensus, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            log.critical("refusing to start: \(error)")
+            exit(2)
+        }
         let directory = context.dataDirectory.dataDir(node: context.node.id, component: "consensus")
         do {
             try DataDirectory.makeDirectory(directory)

@@ -4,7 +4,7 @@ import Yams
 /// Ranges and cross-field rules are checked afterwards on the typed values
 /// (`MeshConfig+Validation.swift`), so that `withPortBase` can re-check without YAML.
 extension MeshConfig {
-    static let topLevelKeys = ["cluster", "nodes", "acl", "bus", "worker", "link", "keyring"]
+    static let topLevelKeys = ["cluster", "nodes", "acl", "bus", "worker", "link", "consensus", "keyring"]
 
     /// The ACL used when a file has no `acl:` key; the same rules as `bus-config/local.yaml`.
     public static let defaultACL = TopicACL(rules: [
@@ -22,6 +22,9 @@ extension MeshConfig {
         let bus = try top.optional("bus").map { (node) throws(ConfigError) in try BusSettings.read(node) } ?? .defaults
         let worker = try top.optional("worker").map { (node) throws(ConfigError) in try WorkerSettings.read(node) }
         let link = try top.optional("link").map { (node) throws(ConfigError) in try LinkConfig.read(node) }
+        let consensus = try top.optional("consensus").map { (node) throws(ConfigError) in
+            try ConsensusConfig.read(node)
+        }
         let keyringNode = top.optional("keyring")
         let keyring = try keyringNode?.string()
         if let keyringNode, let keyring, keyring.isEmpty || keyring.utf8.contains(0) {
@@ -31,7 +34,7 @@ extension MeshConfig {
         }
         return MeshConfig(
             cluster: cluster, nodes: nodes, acl: acl, bus: bus, worker: worker ?? .defaults, keyringPath: keyring,
-            link: link ?? .defaults)
+            link: link ?? .defaults, consensus: consensus ?? .defaults)
     }
 }
 

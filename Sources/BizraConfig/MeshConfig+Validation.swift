@@ -19,6 +19,7 @@ extension MeshConfig {
         try bus.validate(check.nested("bus"))
         try worker.validate(check.nested("worker"))
         try link.validate(check.nested("link"))
+        try consensus.validate(check.nested("consensus"))
     }
 
     private func validateUniqueIDs(_ check: Check) throws(ConfigError) {

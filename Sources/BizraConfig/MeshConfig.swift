@@ -17,6 +17,8 @@ public struct MeshConfig: Sendable, Equatable {
     public var worker: WorkerSettings
     /// Settings of the links between nodes.
     public var link: LinkConfig
+    /// Timing and limits of the consensus members.
+    public var consensus: ConsensusConfig
     /// The distributed public keyring: absolute when loaded from a file, nil when absent.
     public var keyringPath: String?
 
@@ -25,7 +27,8 @@ public struct MeshConfig: Sendable, Equatable {
 
     public init(
         cluster: String, nodes: [NodeConfig], acl: TopicACL, bus: BusSettings = .defaults,
-        worker: WorkerSettings = .defaults, keyringPath: String? = nil, link: LinkConfig = .defaults
+        worker: WorkerSettings = .defaults, keyringPath: String? = nil, link: LinkConfig = .defaults,
+        consensus: ConsensusConfig = .defaults
     ) {
         self.cluster = cluster
         self.nodes = nodes
@@ -33,6 +36,7 @@ public struct MeshConfig: Sendable, Equatable {
         self.bus = bus
         self.worker = worker
         self.link = link
+        self.consensus = consensus
         self.keyringPath = keyringPath
     }
 

@@ -35,6 +35,25 @@ struct ConsensusProcessTests {
         return cluster
     }
 
+    /// Timing comes from bus-config `consensus:`; an environment override that is not a number
+    /// in range stops the member at start with the variable's name, instead of being ignored.
+    @Test func timingComesFromBusConfigAndABadOverrideIsRefused() throws {
+        let yaml = Self.oneNodeConfig + "\nconsensus:\n  electionTimeoutTicks: 30\n  heartbeatIntervalTicks: 3\n"
+        let cluster = try LocalCluster(configYAML: yaml)
+        defer { cluster.teardown() }
+        try cluster.waitForLeader()
+        let started = cluster.consensusLog()
+        #expect(started.contains("electionTimeoutTicks=30") && started.contains("heartbeatIntervalTicks=3"), "\(started)")
+
+        let refused = try LocalCluster(
+            environment: ["BIZRA_CONSENSUS_ELECTION_TICKS": "fast"], configYAML: Self.oneNodeConfig)
+        defer { refused.teardown() }
+        let named = refused.eventually(20) {
+            refused.consensusLog().contains("environment variable BIZRA_CONSENSUS_ELECTION_TICKS=fast")
+        }
+        #expect(named, "\(refused.logs())")
+    }
+
     @Test func putGetCasDeleteThroughTheCLI() throws {
         let cluster = try Self.startOneNode()
         defer { cluster.teardown() }
