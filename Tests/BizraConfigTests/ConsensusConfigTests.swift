@@ -37,6 +37,7 @@ import Testing
         let yaml = twoNodeYAML + "\nconsensus:\n  electionTimeoutTicks: 100\n  heartbeatIntervalTicks: 50\n"
         #expect(try MeshConfig.decode(yaml: yaml, source: "test.yaml").consensus.heartbeatIntervalTicks == 50)
         let error = refusal(yaml.replacing("heartbeatIntervalTicks: 50", with: "heartbeatIntervalTicks: 51"))
-        #expect(error?.fix.contains("at most half of electionTimeoutTicks (50)") == true, "\(String(describing: error))")
+        #expect(
+            error?.fix.contains("at most half of electionTimeoutTicks (50)") == true, "\(String(describing: error))")
     }
 }

@@ -43,7 +43,8 @@ struct ConsensusProcessTests {
         defer { cluster.teardown() }
         try cluster.waitForLeader()
         let started = cluster.consensusLog()
-        #expect(started.contains("electionTimeoutTicks=30") && started.contains("heartbeatIntervalTicks=3"), "\(started)")
+        #expect(
+            started.contains("electionTimeoutTicks=30") && started.contains("heartbeatIntervalTicks=3"), "\(started)")
 
         let refused = try LocalCluster(
             environment: ["BIZRA_CONSENSUS_ELECTION_TICKS": "fast"], configYAML: Self.oneNodeConfig)
