@@ -354,9 +354,10 @@ extension Raft.Message {
             writer.u64(context)
             writer.u8(index == nil ? 0 : 1)
             writer.u64(index ?? 0)
-        case .commitNotice(let index, let term):
+        case .commitNotice(let index, let term, let hash):
             writer.u64(index)
             writer.u64(term)
+            writer.digest(hash)
         }
     }
 
@@ -452,7 +453,8 @@ extension Raft.Message {
             return .readIndexResponse(context: context, index: has == 1 ? index : nil)
         case 14:
             let index = try reader.u64("commitNotice.index")
-            return .commitNotice(index: index, term: try reader.u64("commitNotice.term"))
+            let term = try reader.u64("commitNotice.term")
+            return .commitNotice(index: index, term: term, hash: try reader.digest("commitNotice.hash"))
         default:
             throw Raft.CodecError(field: "kind", problem: "unknown message kind \(kind)")
         }

@@ -1,3 +1,5 @@
+import BizraCrypto
+
 extension Raft.Node {
     /// Handles one message from a peer. Messages from non-members are handled like any other
     /// (a node being added learns the log before it is a member); the shell has already checked
@@ -5,8 +7,8 @@ extension Raft.Node {
     package mutating func step(_ message: Raft.Message) {
         guard message.to == id, message.from != id, message.from != 0 else { return }
         // What is committed stays committed, whatever the terms of sender and receiver.
-        if case .commitNotice(let index, let noticeTerm) = message.body {
-            handleCommitNotice(index: index, term: noticeTerm)
+        if case .commitNotice(let index, let noticeTerm, let hash) = message.body {
+            handleCommitNotice(index: index, term: noticeTerm, hash: hash)
             return
         }
         if case .voteRequest = message.body { sendCommitNoticeIfRemoved(to: message.from) }
@@ -46,21 +48,30 @@ extension Raft.Node {
     /// leaderless for good (simulator seed 16246). Told the commit index, they apply leave-joint
     /// and campaign in the new configuration without it.
     private mutating func sendCommitNoticeIfRemoved(to candidate: Raft.NodeID) {
-        guard !configuration.isVoter(id), log.committed > 0, let committedTerm = log.term(at: log.committed) else {
+        guard !configuration.isVoter(id), log.committed > 0, let committedTerm = log.term(at: log.committed),
+            let hash = log.hash(at: log.committed)
+        else {
             return
         }
-        send(.commitNotice(index: log.committed, term: committedTerm), to: candidate)
+        send(.commitNotice(index: log.committed, term: committedTerm, hash: hash), to: candidate)
     }
 
     /// Adopts a commit index another node vouches for when this log holds the same entry at
-    /// that index (same term): by log matching the prefix through it is then the committed one.
-    /// A leader's commit index comes from its quorum only.
-    private mutating func handleCommitNotice(index: Raft.Index, term noticeTerm: Raft.Term) {
-        guard role != .leader, index > log.committed, index <= log.lastIndex, log.term(at: index) == noticeTerm else {
+    /// that index (same term and chain hash): by log matching the prefix through it is then the
+    /// committed one. A leader's commit index comes from its quorum only. A campaign in progress
+    /// ends: the entries now committed may change this node's configuration (it may not even be
+    /// a voter of the result), and votes must be asked and counted in one configuration.
+    private mutating func handleCommitNotice(index: Raft.Index, term noticeTerm: Raft.Term, hash: Digest256) {
+        guard role != .leader, index > log.committed, index <= log.lastIndex, log.term(at: index) == noticeTerm,
+            log.hash(at: index) == hash
+        else {
             return
         }
         log.committed = index
         events.append(.commitLearned(index: index))
+        if role == .preCandidate || role == .candidate {
+            becomeFollower(term: term, leader: nil, reason: "learned a commit index; campaigning again later")
+        }
     }
 
     /// A message from a higher term. Returns whether to go on handling it.
@@ -179,6 +190,11 @@ extension Raft.Node {
     private mutating func concludeElection(preVote: Bool) -> Bool {
         switch configuration.voters.voteResult({ votes[$0] }) {
         case .won:
+            // Won only in a configuration that still counts this node (it can change mid-campaign).
+            guard isPromotable else {
+                becomeFollower(term: term, leader: nil, reason: "no longer a voter of its configuration")
+                return true
+            }
             if preVote {
                 becomeCandidate()
                 events.append(.campaignStarted(term: term, preVote: false))

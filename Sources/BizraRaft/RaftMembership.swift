@@ -38,6 +38,7 @@ extension Raft.Node {
             transferee = nil
             events.append(.transferAborted(to: target))
         }
+        if next.isVoter(id) { departure = nil }  // added back by a later entry
         if next.isJoint {
             leaveJointIfDue()
         } else if !next.isVoter(id), departure == nil {

@@ -41,9 +41,10 @@ extension Raft {
             case readIndexRequest(context: UInt64)
             /// The leader's answer: serve the read once applied ≥ `index`; `index` nil = refused.
             case readIndexResponse(context: UInt64, index: Index?)
-            /// "The entry at `index`, of `term`, is committed": sent by a node that is not a voter
-            /// of its own configuration to a (pre-)candidate (see `Raft.Node.handleCommitNotice`).
-            case commitNotice(index: Index, term: Term)
+            /// "The entry at `index`, of `term`, with chain hash `hash`, is committed": sent by a
+            /// node that is not a voter of its own configuration to a (pre-)candidate (see
+            /// `Raft.Node.handleCommitNotice`).
+            case commitNotice(index: Index, term: Term, hash: Digest256)
         }
     }
 
@@ -164,7 +165,7 @@ extension Raft.Message {
         case .proposalsDropped(let ids): return header + 4 + ids.count * 16
         case .readIndexRequest: return header + 8
         case .readIndexResponse: return header + 17
-        case .commitNotice: return header + 16
+        case .commitNotice: return header + 48
         }
     }
 }

@@ -124,6 +124,7 @@ extension Raft.Node {
         let hardState = Raft.HardState(term: term, vote: vote, commit: log.committed)
         let mustWriteHardState =
             hardState.term != writes.lastHardState.term || hardState.vote != writes.lastHardState.vote
+            || commitPassedConfigChange(since: writes.lastHardState.commit)
         guard mustWriteHardState || !writes.pendingEntries.isEmpty || writes.pendingSnapshot != nil else { return nil }
         let token = writes.nextToken
         writes.nextToken += 1
@@ -134,6 +135,17 @@ extension Raft.Node {
         writes.pendingSnapshot = nil
         writes.started(.init(token: token, lastIndex: log.lastIndex, lastTerm: log.lastTerm, startedTick: tickCount))
         return write
+    }
+
+    /// Whether the commit index moved past a configuration change since `previous`. Such a
+    /// commit index is written at once instead of riding on the next write: a voter that
+    /// restarted without it would hold the configuration before the change again, and a removed
+    /// leader that saw it acknowledged may be gone (its commit notice with it).
+    private func commitPassedConfigChange(since previous: Raft.Index) -> Bool {
+        guard log.committed > previous else { return false }
+        return log.slice(from: max(previous + 1, log.firstIndex), through: log.committed).contains {
+            $0.kind == .configChange
+        }
     }
 
     /// Reports that the write with `token` (and every earlier one) is durable.

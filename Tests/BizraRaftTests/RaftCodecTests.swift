@@ -63,7 +63,7 @@ import Testing
                 })
         case 10: body = .proposalsDropped((0..<g.below(4)).map { _ in .init(node: g.next(), sequence: g.next()) })
         case 11: body = .readIndexRequest(context: g.next())
-        case 12: body = .commitNotice(index: g.next(), term: g.next())
+        case 12: body = .commitNotice(index: g.next(), term: g.next(), hash: g.digest())
         default: body = .readIndexResponse(context: g.next(), index: g.below(2) == 0 ? nil : g.next())
         }
         return Raft.Message(from: g.next() % 9 + 1, to: g.next() % 9 + 1, term: g.next() % 1_000, body: body)

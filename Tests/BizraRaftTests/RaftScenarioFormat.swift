@@ -61,7 +61,7 @@ enum RaftScenarioFormat {
             return " ctx=\(context)"
         case .readIndexResponse(let context, let index):
             return " ctx=\(context) " + (index.map { "index=\($0)" } ?? "refused")
-        case .commitNotice(let index, let term):
+        case .commitNotice(let index, let term, _):
             return " index=\(index)/\(term)"
         }
     }
