@@ -18,8 +18,8 @@ fi
 BIN="$PWD/.build/release"
 WORK="/tmp/bizra-bench-consensus-$$"
 cleanup() {
-    "$BIN/bizra" down --data-dir "$WORK/one" --config "$WORK/one.yaml" --port-base 33000 >/dev/null 2>&1 || true
-    "$BIN/bizra" down --data-dir "$WORK/three" --port-base 33100 >/dev/null 2>&1 || true
+    "$BIN/bizra" down --data-dir "$WORK/one" --config "$WORK/one.yaml" --port-base 18000 >/dev/null 2>&1 || true
+    "$BIN/bizra" down --data-dir "$WORK/three" --port-base 18100 >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -34,16 +34,11 @@ nodes:
     voteWeight: 1
     components:
       consensus: 1
-acl:
-  - topic: "bus."
-    publish: ["*/core"]
-  - topic: "raft."
-    publish: ["*/consensus"]
-  - topic: ""
-    publish: ["*"]
 YAML
+# No acl: key, so the default ACL applies (the same rules as the embedded default).
+# Port bases stay below Linux's ephemeral range (32768...) and the tests' (20000...31999).
 echo "== one node (commit $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg))"
-ONE=(--config "$WORK/one.yaml" --data-dir "$WORK/one" --port-base 33000)
+ONE=(--config "$WORK/one.yaml" --data-dir "$WORK/one" --port-base 18000)
 "$BIN/bizra" up --detach "${ONE[@]}" >/dev/null
 sleep 2
 "$BIN/bizra" bench consensus --clients 1 --count $((PUTS / 10)) "${ONE[@]}"
@@ -52,7 +47,7 @@ sleep 2
 "$BIN/bizra" down "${ONE[@]}" >/dev/null
 
 echo "== three nodes, embedded default with links and consensus only (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-THREE=(--data-dir "$WORK/three" --port-base 33100)
+THREE=(--data-dir "$WORK/three" --port-base 18100)
 "$BIN/bizra" up --detach --components compression,consensus "${THREE[@]}" >/dev/null
 sleep 4
 LEADER=$("$BIN/bizra" consensus status --json --node n1 "${THREE[@]}" | sed -n 's/.*"leader" : "\(n[0-9]\)".*/\1/p')

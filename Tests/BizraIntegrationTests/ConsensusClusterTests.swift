@@ -44,13 +44,6 @@ struct ConsensusClusterTests {
             components:
               compression: 1
               consensus: 1
-        acl:
-          - topic: "bus."
-            publish: ["*/core"]
-          - topic: "raft."
-            publish: ["*/consensus"]
-          - topic: ""
-            publish: ["*"]
         """
 
     static func startThreeNodes() throws -> LocalCluster {

@@ -20,13 +20,6 @@ struct ConsensusProcessTests {
             voteWeight: 1
             components:
               consensus: 1
-        acl:
-          - topic: "bus."
-            publish: ["*/core"]
-          - topic: "raft."
-            publish: ["*/consensus"]
-          - topic: ""
-            publish: ["*"]
         """
 
     static func startOneNode() throws -> LocalCluster {
