@@ -7,6 +7,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Benchmarks.",
         subcommands: [
             BusBench.self, LinkBench.self, LinkCodecBench.self, ConsensusBench.self, ConsensusFailoverBench.self,
+            PathBench.self,
         ])
 }
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end link benchmarks recorded in docs/BENCHMARKS.md ("Links", "The whole path"), as root:
+# two network-namespace hosts (127.101.0.1 and .2 only, no default route) joined by a veth, each
+# running `bizra up --node nX` of one 2-node config (core + link). A client on n1 publishes
+# 200-byte JSON-like messages on a cluster-scope topic; its core verifies and hands them to its
+# link, which carries them to n2's link; n2's core verifies them and delivers them to a
+# subscriber there (`bizra bench path`). Measured:
+#   1. delivered throughput with the veth capped at 10 Mbit/s (`tc tbf`), compression off vs on;
+#   2. latency at low load (1000 msg/s) on the uncapped veth, compression off vs on.
+# Usage: scripts/bench-link-path.sh [RUNS]   (median of RUNS per figure; default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+RUNS="${1:-3}"
+SECONDS_SENT="${BIZRA_BENCH_SECONDS:-8}"
+swift build -c release --product bizra >/dev/null
+swift build -c release --product bizra-core >/dev/null
+swift build -c release --product bizra-compression >/dev/null
+BIN="$PWD/.build/release"
+WORK="/tmp/bizra-bench-path-$$"
+NS1="bzp1-$$" NS2="bzp2-$$"
+RECEIVER=""
+cleanup() {
+    [ -n "$RECEIVER" ] && kill "$RECEIVER" 2>/dev/null || true
+    for i in 1 2; do "$BIN/bizra" down --data-dir "$WORK/n$i" >/dev/null 2>&1 || true; done
+    for ns in "$NS1" "$NS2"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
+
+ip netns add "$NS1"
+ip netns add "$NS2"
+ip link add eth0 netns "$NS1" type veth peer name eth0 netns "$NS2"
+for i in 1 2; do
+    ns="bzp$i-$$"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr del 127.0.0.1/8 dev lo
+    ip -n "$ns" addr add 127.0.0.1/32 dev lo
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
+    ip -n "$ns" addr add "127.101.0.$i/24" dev eth0
+    ip -n "$ns" link set eth0 up
+done
+
+cat >"$WORK/path.yaml" <<'EOF'
+cluster: bizra-bench-path
+nodes:
+  - id: n1
+    address: 127.101.0.1
+    portBase: 17100
+    zone: z1
+    trust: 1.0
+    voteWeight: 1
+    components:
+      compression: 1
+  - id: n2
+    address: 127.101.0.2
+    portBase: 17200
+    zone: z2
+    trust: 1.0
+    voteWeight: 1
+    components:
+      compression: 1
+EOF
+"$BIN/bizra" keys gen --config "$WORK/path.yaml" --data-dir "$WORK/n1" >/dev/null
+"$BIN/bizra" keys gen --client bench --config "$WORK/path.yaml" --data-dir "$WORK/n1" >/dev/null
+mkdir -p "$WORK/n2"
+cp -r "$WORK/n1/keys" "$WORK/n1/keyring.yaml" "$WORK/n2/"
+
+# start CODEC: both nodes up with BIZRA_LINK_CODEC=CODEC, links connected both ways.
+start() {
+    for i in 1 2; do
+        BIZRA_LINK_CODEC="$1" ip netns exec "bzp$i-$$" "$BIN/bizra" up --detach --node "n$i" \
+            --config "$WORK/path.yaml" --data-dir "$WORK/n$i" >/dev/null
+    done
+    for i in 1 2; do
+        for _ in $(seq 1 150); do
+            if "$BIN/bizra" status --json --data-dir "$WORK/n$i" 2>/dev/null | grep -q '"connections" : [12]'; then break; fi
+            sleep 0.2
+        done
+    done
+    sleep 1
+}
+stop() { for i in 1 2; do "$BIN/bizra" down --data-dir "$WORK/n$i" >/dev/null; done; }
+
+# run CODEC RATE SECONDS: one sender/receiver pair; prints the receiver's line.
+run() {
+    out="$WORK/receive.out"
+    ip netns exec "$NS2" "$BIN/bizra" bench path --role receive --node n2 --client bench \
+        --config "$WORK/path.yaml" --data-dir "$WORK/n2" --seconds "$(($3 - 1))" --idle-seconds 10 >"$out" &
+    RECEIVER=$!
+    sleep 1
+    ip netns exec "$NS1" "$BIN/bizra" bench path --role send --node n1 --client bench --rate "$2" \
+        --config "$WORK/path.yaml" --data-dir "$WORK/n1" --seconds "$3"
+    wait "$RECEIVER" || true
+    RECEIVER=""
+    tail -1 "$out"
+}
+
+wire_ratio() {
+    "$BIN/bizra" status --json --data-dir "$WORK/n1" | tr -d ' \n' |
+        sed -n 's/.*"rawBytesOut":\([0-9]*\).*"wireBytesOut":\([0-9]*\).*/\1 \2/p' |
+        awk '{ if ($2 > 0) printf "%.2f", $1 / $2 }'
+}
+
+echo "== 1. 10 Mbit/s (tc tbf on n1's side of the veth), as fast as the path takes them (median of $RUNS)"
+ip netns exec "$NS1" tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 100ms
+for codec in none auto; do
+    rates=()
+    start "$codec"
+    for _ in $(seq 1 "$RUNS"); do
+        line="$(run "$codec" 0 "$SECONDS_SENT" | tail -1)"
+        echo "  $codec: $line"
+        rates+=("$(echo "$line" | sed -n 's/.* = \([0-9]*\) msg\/s.*/\1/p')")
+    done
+    echo "10 Mbit/s, codec $codec: $(printf '%s\n' "${rates[@]}" | median) msg/s delivered end to end (runs: ${rates[*]}; link raw/wire out $(wire_ratio))"
+    stop
+done
+ip netns exec "$NS1" tc qdisc del dev eth0 root
+
+echo "== 2. low load: 1000 msg/s on the uncapped veth"
+for codec in none auto; do
+    start "$codec"
+    echo "codec $codec: $(run "$codec" 1000 "$SECONDS_SENT" | tail -1)"
+    stop
+done
