@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Link benchmarks recorded in docs/BENCHMARKS.md ("Links"), as root on the project's machine:
 #   1. record real link traffic: worker request/reply between the nodes of a local 3-node cluster
-#   2. compression ratio per codec on that sample (bizra bench link-codec)
+#   2. compression ratio per codec on that sample (bizra bench link-codec), and on recorded
+#      consensus traffic (3000 puts of JSON-like 180-byte values through the 3-node cluster)
 #   3. batching: 200-byte messages over an uncapped loopback link, unbatched vs batched
 #   4. latency at low load (1000 msg/s): plain (unbatched, no codec) vs batching + adaptive codec
 #   5. two namespace hosts joined by a veth capped at 10 Mbit/s with `tc tbf`: delivered
@@ -19,6 +20,7 @@ RECEIVER=""
 cleanup() {
     [ -n "$RECEIVER" ] && kill "$RECEIVER" 2>/dev/null || true
     "$BIN/bizra" down --data-dir "$WORK/cluster" >/dev/null 2>&1 || true
+    "$BIN/bizra" down --data-dir "$WORK/cluster2" >/dev/null 2>&1 || true
     ip netns del "$NS1" 2>/dev/null || true
     ip netns del "$NS2" 2>/dev/null || true
     rm -rf "$WORK"
@@ -45,6 +47,18 @@ echo "recorded $(stat -c %s "$WORK/sample.bin") bytes"
 
 echo "== 2. compression ratio per codec on the recorded sample"
 "$BIN/bizra" bench link-codec --sample "$WORK/sample.bin"
+
+echo "== 2b. recording consensus traffic (3000 kv puts from 16 clients on n1) and its ratio per codec"
+BIZRA_LINK_RECORD="$WORK/consensus" "$BIN/bizra" up --detach --data-dir "$WORK/cluster2" --port-base 27000 >/dev/null
+for _ in $(seq 1 100); do
+    if "$BIN/bizra" consensus status --json --data-dir "$WORK/cluster2" 2>/dev/null | grep -q '"leader" : "n'; then break; fi
+    sleep 0.3
+done
+"$BIN/bizra" bench consensus --clients 16 --count 3000 --values json --value-bytes 180 --node n1 \
+    --data-dir "$WORK/cluster2" | tail -2
+"$BIN/bizra" down --data-dir "$WORK/cluster2" >/dev/null
+cat "$WORK"/consensus-n* > "$WORK/consensus.bin"
+"$BIN/bizra" bench link-codec --sample "$WORK/consensus.bin"
 
 echo "== 3. batching: 200-byte messages, uncapped loopback link, codec none (median of $RUNS)"
 for mode in unbatched batched; do

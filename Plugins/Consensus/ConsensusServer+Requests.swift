@@ -24,6 +24,8 @@ extension ConsensusServer {
         case "lease-keepalive":
             guard let lease = request.lease else { return .reply(.failed("lease-keepalive needs a lease")) }
             return keepalive(lease)
+        case "watch-history":
+            return .reply(watchHistoryPage(request))
         default:
             switch Self.operation(for: request) {
             case .failure(let why): return .reply(.failed(why.text))
@@ -57,7 +59,8 @@ extension ConsensusServer {
         default:
             return .failure(
                 FailureReason(
-                    "unknown op \(request.op); ops: put get delete cas list lease-grant lease-revoke lease-keepalive"))
+                    "unknown op \(request.op); ops: put get delete cas list lease-grant lease-revoke lease-keepalive watch-history"
+                ))
         }
     }
 
@@ -297,6 +300,34 @@ extension ConsensusServer {
             lastIndex: status.lastIndex, firstIndex: status.firstIndex, merkleRoot: status.merkleRoot.hex,
             merkleSize: status.merkleSize, revision: kv.revision, keys: kv.items.count, joint: voters.isJoint,
             members: members, forgedDropped: forgedDropped)
+    }
+}
+
+// MARK: Watch replay
+
+extension ConsensusServer {
+    /// The events this member applied from `fromRevision` on (keys starting with `prefix`), one
+    /// page at a time, from its bounded history (`KV.WatchHistory`); refused with the floor when
+    /// the revision is older than what the member holds.
+    func watchHistoryPage(_ request: KV.Request) -> KV.Reply {
+        guard let from = request.fromRevision else { return .failed("watch-history needs fromRevision") }
+        let limit = min(max(request.limit ?? KV.WatchHistory.pageEventsMax, 1), KV.WatchHistory.pageEventsMax)
+        guard
+            let page = watchHistory.page(
+                from: from, prefix: request.prefix ?? "", limit: limit, current: kv.revision)
+        else {
+            var reply = KV.Reply.failed(
+                "revision \(from) is compacted on this member: it holds every change from revision \(watchHistory.floor) on "
+                    + "(the last \(watchHistory.eventsMax) changes, and none before its snapshot); watch from there, or read "
+                    + "the current values with `kv list`")
+            reply.floor = watchHistory.floor
+            return reply
+        }
+        var reply = KV.Reply(status: .ok)
+        reply.events = page.events
+        reply.revision = page.through
+        reply.more = page.more
+        return reply
     }
 }
 

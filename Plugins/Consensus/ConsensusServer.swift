@@ -62,6 +62,9 @@ actor ConsensusServer {
     var malformedDropped: UInt64 = 0
     var sendFailures: UInt64 = 0
     var watchDropped: UInt64 = 0
+    /// The recent changes, for watches from a past revision; it starts at the revision of the
+    /// snapshot this member started from (the entries after it apply again and refill it).
+    var watchHistory: KV.WatchHistory
     var lastDropLog = ContinuousClock.now.advanced(by: .seconds(-3600))
     /// A `driveSoon()` is queued on this actor.
     var driveScheduled = false
@@ -81,6 +84,7 @@ actor ConsensusServer {
         self.storage = storage
         self.leafFile = leafFile
         lastSnapshotIndex = node.snapshot.metadata.index
+        watchHistory = KV.WatchHistory(floor: kv.revision + 1)
         let now = ContinuousClock.now
         for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
     }
@@ -182,6 +186,7 @@ actor ConsensusServer {
         lastSnapshotIndex = snapshot.metadata.index
         leafFile.restarted(at: snapshot.metadata.index)
         lastWriteIndex = [:]
+        watchHistory.reset(afterRevision: kv.revision)
         let now = ContinuousClock.now
         leaseDeadlines = [:]
         for (id, lease) in kv.leases { leaseDeadlines[id] = now.advanced(by: .milliseconds(Int(lease.ttlMillis))) }
@@ -356,9 +361,11 @@ actor ConsensusServer {
     // MARK: Watch
 
     private func publish(_ events: [KV.Event], index: Raft.Index) {
-        for event in events {
+        let watchEvents = events.map { KV.WatchEvent($0, index: index) }
+        watchHistory.append(watchEvents)
+        for (event, watchEvent) in zip(events, watchEvents) {
             let key = String(decoding: event.key.prefix(Self.watchTopicKeyBytesMax), as: UTF8.self)
-            guard let payload = try? watchEncoder.encode(KV.WatchEvent(event, index: index)) else { continue }
+            guard let payload = try? watchEncoder.encode(watchEvent) else { continue }
             do {
                 try bus.publish(topic: KV.watchTopicPrefix + key, type: "raft.watch", payload: Array(payload))
             } catch {

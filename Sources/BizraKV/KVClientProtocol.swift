@@ -24,7 +24,8 @@ extension KV {
     package static let watchTopicPrefix = "raft.watch."
 
     /// One request. `op` is one of: put, get, delete, cas, list, lease-grant, lease-revoke,
-    /// lease-keepalive (kv); transfer-leader, add-member, remove-member, set-weight (admin).
+    /// lease-keepalive, watch-history (kv); transfer-leader, add-member, remove-member,
+    /// set-weight (admin).
     package struct Request: Codable, Equatable, Sendable {
         package var op: String
         package var key: String?
@@ -34,9 +35,11 @@ extension KV {
         /// put/cas: attach to this lease; lease-revoke/keepalive: the lease.
         package var lease: UInt64?
         package var ttlMillis: UInt64?
-        /// list: the key prefix and the most keys returned.
+        /// list, watch-history: the key prefix and the most keys (events) returned.
         package var prefix: String?
         package var limit: Int?
+        /// watch-history: the first revision wanted.
+        package var fromRevision: UInt64?
         /// Exactly-once identity of a write: a client id (non-zero) and a sequence increasing per
         /// client. A retry MUST reuse both; the state machine answers it with the first result.
         package var client: UInt64?
@@ -71,6 +74,12 @@ extension KV {
         package var proof: InclusionProof?
         /// snapshot: the log index of the snapshot taken.
         package var index: UInt64?
+        /// watch-history: the events (with `revision` the last revision the page covers).
+        package var events: [WatchEvent]?
+        /// watch-history: the page was cut; ask again from `revision + 1`.
+        package var more: Bool?
+        /// watch-history refused as compacted: the lowest revision this member can replay from.
+        package var floor: UInt64?
 
         package init(status: Status, definite: Bool = true) {
             self.status = status

@@ -19,6 +19,11 @@ struct ConsensusBench: AsyncParsableCommand {
     @Option(help: "Value bytes.") var valueBytes = 256
     @Option(help: "Key bytes (keys are distinct, zero-padded hex).") var keyBytes = 8
     @Option(help: "Clients per bus connection.") var clientsPerConnection = 16
+    @Option(
+        help:
+            "Values: repeated (one letter, the same for every put) or json (JSON-like cluster metadata, different per put)."
+    )
+    var values = "repeated"
     @Flag(help: "Print the result as JSON.") var json = false
 
     struct Lane: Sendable {
@@ -32,6 +37,7 @@ struct ConsensusBench: AsyncParsableCommand {
             guard clients >= 1, clients <= 4_096, valueBytes >= 0, keyBytes >= 4, keyBytes <= 64 else {
                 throw CLIError("need 1…4096 clients, 4…64 key bytes", exitCode: 3)
             }
+            guard ["repeated", "json"].contains(values) else { throw CLIError("--values repeated|json", exitCode: 3) }
             let connections = try (0..<((clients + clientsPerConnection - 1) / clientsPerConnection)).map { _ in
                 try client.connect()
             }
@@ -73,7 +79,7 @@ struct ConsensusBench: AsyncParsableCommand {
             var request = KV.Request(op: "put")
             let hex = String(index, radix: 16)
             request.key = String(repeating: "0", count: max(0, keyBytes - hex.count)) + hex
-            request.value = value
+            request.value = values == "json" ? Self.jsonValue(index: index, bytes: valueBytes) : value
             request.client = clientID
             request.sequence = sequence
             let payload = Array(try encoder.encode(request))
@@ -93,6 +99,18 @@ struct ConsensusBench: AsyncParsableCommand {
             }
         }
         return lane
+    }
+
+    /// A JSON-like metadata document for put `index`, padded or cut to `bytes`: the kind of value
+    /// the store holds (partition maps, weights, strategies), with fields that differ per put.
+    static func jsonValue(index: Int, bytes: Int) -> String {
+        let strategies = ["least-connections", "weighted-round-robin", "ihsan-weighted", "adaptive"]
+        var text =
+            #"{"kind":"partition","node":"n\#(index % 3 + 1)","zone":"z\#(index % 3 + 1)","vnode":\#(index * 7919 % 65_536),"#
+            + #""weight":\#(1 + index % 5),"strategy":"\#(strategies[index % 4])","revision":\#(index),"#
+            + #""owner":"n\#((index / 3) % 3 + 1)/consensus#0","healthy":\#(index % 11 != 0)}"#
+        if text.utf8.count > bytes { text = String(text.utf8.prefix(bytes))! }
+        return text + String(repeating: " ", count: bytes - text.utf8.count)
     }
 
     static func micros(_ duration: Duration) -> Double {

@@ -218,12 +218,18 @@ extension KVCommand {
 
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print changes to keys starting with PREFIX as they apply on --node (JSON lines with --json).")
+            abstract: "Print changes to keys starting with PREFIX as they apply on --node (JSON lines with --json).",
+            discussion: """
+                With --from-revision R it first replays the changes from revision R on that --node still holds \
+                (its last 10,000 changes since its snapshot), then follows live ones, each printed once, in \
+                revision order. A revision older than that ends with exit code 3 and names the oldest one held.
+                """)
         @OptionGroup var client: ClientOptions
         @Argument var prefix = ""
         @Flag(help: "Print each event as JSON.") var json = false
         @Option(help: "Stop after this many events.") var count: Int?
         @Option(help: "Stop after this many seconds.") var seconds: Double?
+        @Option(help: "Replay the changes from this revision on before following live ones.") var fromRevision: UInt64?
 
         func run() async throws {
             try await CLIError.reporting {
@@ -237,27 +243,104 @@ extension KVCommand {
                         bus.close()
                     }
                 }
+                defer { timer.cancel() }
                 var seen = 0
+                // Every change up to this revision was printed (or replayed): live events at or
+                // below it are duplicates of the replay.
+                var printedThrough: UInt64?
+                // After the first live event the bus delivers in order: only that one may follow a gap.
+                var gapChecked = false
+                if let from = fromRevision {
+                    // The subscription is made first, so that nothing falls between the replay and
+                    // the live events; a gap before the first live event is filled again below.
+                    try await Task.sleep(for: .milliseconds(300))
+                    let (events, through) = try await replay(bus, from: from)
+                    for event in events {
+                        if let count, seen >= count { return }
+                        show(event)
+                        seen += 1
+                    }
+                    printedThrough = through
+                    if let count, seen >= count { return }
+                }
                 for await delivery in stream {
+                    if let count, seen >= count { break }
                     guard let event = try? JSONDecoder().decode(KV.WatchEvent.self, from: Data(delivery.payload))
                     else { continue }
                     // A topic prefix also matches longer keys cut to the topic's length limit.
                     guard event.key.hasPrefix(prefix) else { continue }
-                    if json {
-                        print(String(decoding: delivery.payload, as: UTF8.self))
-                    } else {
-                        print(
-                            event.type == "put"
-                                ? "PUT \(event.key)=\(event.value) (revision \(event.revision))"
-                                : "DELETE \(event.key) (revision \(event.revision))")
+                    if let through = printedThrough {
+                        if event.revision <= through { continue }
+                        if !gapChecked, event.revision > through + 1 {
+                            // Changes may have applied between the replay and the first live one.
+                            let (events, newThrough) = try await replay(bus, from: through + 1)
+                            for missed in events {
+                                if let count, seen >= count { return }
+                                show(missed)
+                                seen += 1
+                            }
+                            printedThrough = max(newThrough, through)
+                            gapChecked = true
+                            if event.revision <= newThrough { continue }
+                        }
+                        printedThrough = event.revision
                     }
-                    fflush(nil)
-                    seen += 1
+                    gapChecked = true
                     if let count, seen >= count { break }
+                    show(event)
+                    seen += 1
                 }
-                timer.cancel()
             }
         }
+
+        private func show(_ event: KV.WatchEvent) {
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: (try? encoder.encode(event)) ?? Data(), as: UTF8.self))
+            } else {
+                print(
+                    event.type == "put"
+                        ? "PUT \(event.key)=\(event.value) (revision \(event.revision))"
+                        : "DELETE \(event.key) (revision \(event.revision))")
+            }
+            fflush(nil)
+        }
+
+        /// The changes from `from` on that the member holds, all pages, and the revision they
+        /// cover through. A compacted revision ends the command (exit code 3) naming the floor.
+        private func replay(_ bus: BusClient, from: UInt64) async throws -> ([KV.WatchEvent], UInt64) {
+            var events: [KV.WatchEvent] = []
+            var next = from
+            for _ in 0..<Self.replayPagesMax {
+                var request = KV.Request(op: "watch-history")
+                request.prefix = prefix
+                request.fromRevision = next
+                let payload = Array(try JSONEncoder().encode(request))
+                let delivery: Delivery
+                do {
+                    delivery = try await bus.request(
+                        .service(node: client.node, name: "consensus"), type: KV.RequestType.kv, payload: payload,
+                        timeoutMillis: 5_000, retries: 1)
+                } catch {
+                    throw CLIError("the replay request failed: \(error)", exitCode: KVExit.failed)
+                }
+                guard let reply = try? JSONDecoder().decode(KV.Reply.self, from: Data(delivery.payload)) else {
+                    throw CLIError("the consensus service sent an unreadable reply", exitCode: KVExit.failed)
+                }
+                guard reply.status == .ok, let through = reply.revision else {
+                    throw CLIError(reply.error ?? "the replay was refused", exitCode: KVExit.failed)
+                }
+                events += reply.events ?? []
+                guard reply.more == true else { return (events, through) }
+                next = through + 1
+            }
+            throw CLIError("the replay did not end within \(Self.replayPagesMax) pages", exitCode: KVExit.failed)
+        }
+
+        /// Pages one replay may take (each at most `KV.WatchHistory.pageEventsMax` events; the
+        /// member holds `KV.WatchHistory.eventsMaxDefault`, so a live store never needs more).
+        static let replayPagesMax = 64
     }
 }
 

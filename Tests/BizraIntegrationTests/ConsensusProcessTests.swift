@@ -185,6 +185,15 @@ struct ConsensusProcessTests {
             #expect(reply.value == "v\(i)", "c\(i) after compaction and kill -9: \(reply)")
         }
         #expect(try cluster.cli(["kv", "proof", "c69"]).status == 0, "a key written after the snapshot has a proof")
+        // Watch replay: the restarted member holds the changes after its snapshot, not before.
+        let compacted = try cluster.cli(["kv", "watch", "c", "--from-revision", "1", "--count", "1"])
+        #expect(compacted.status == 3, "\(compacted)")
+        #expect(compacted.output.contains("is compacted on this member"), "\(compacted.output)")
+        let replayed = try cluster.cli(["kv", "watch", "c6", "--from-revision", "70", "--count", "1", "--json"])
+        #expect(replayed.status == 0, "\(replayed)")
+        let line = replayed.output.split(separator: "\n").first.map(String.init) ?? ""
+        let event = try JSONDecoder().decode(KV.WatchEvent.self, from: Data(line.utf8))
+        #expect(event.key == "c69" && event.value == "v69" && event.revision == 70, "\(event)")
     }
 
     @Test func watchEventsArePublishedAsWritesApply() async throws {
@@ -217,6 +226,14 @@ struct ConsensusProcessTests {
         #expect(seen.map(\.type) == ["put", "delete"], "\(seen)")
         #expect(seen.map(\.key) == ["w/a", "w/a"])
         #expect(seen.first?.value == "1")
+        // The same changes replayed from revision 1, without "other", in order, each once.
+        let replay = try cluster.cli(["kv", "watch", "w/", "--from-revision", "1", "--count", "2", "--json"])
+        #expect(replay.status == 0, "\(replay)")
+        let replayed = try replay.output.split(separator: "\n").map {
+            try JSONDecoder().decode(KV.WatchEvent.self, from: Data($0.utf8))
+        }
+        #expect(replayed.map(\.type) == ["put", "delete"], "\(replay.output)")
+        #expect(replayed.map(\.revision) == seen.map(\.revision), "\(replayed) vs \(seen)")
     }
 
     @Test func aLeaseExpiresAndTakesItsKeysButKeepaliveHoldsIt() throws {
