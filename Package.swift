@@ -124,7 +124,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BizraIntegrationTests",
-            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraSim"],
+            dependencies: ["BizraBus", "BizraConfig", "BizraCrypto", "BizraKV", "BizraSim", "BizraWAL"],
             swiftSettings: strict),
     ]
 )

@@ -117,6 +117,13 @@ struct ConsensusMain {
             return try json.encode(await server.status())
         case KV.RequestType.snapshot:
             return try json.encode(await server.snapshotNow())
+        case KV.RequestType.snapshotRead:
+            let decoded: KV.Request
+            do { decoded = try json.decode(KV.Request.self, request.payload) } catch {
+                return try json.encode(KV.Reply.failed("malformed request: \(error)"))
+            }
+            let directory = context.dataDirectory.dataDir(node: context.node.id, component: "consensus") + "/snap"
+            return try json.encode(SnapshotFileReader.read(decoded, directory: directory))
         case KV.RequestType.proof:
             let decoded = try json.decode(KV.Request.self, request.payload)
             return try json.encode(await server.proof(decoded))

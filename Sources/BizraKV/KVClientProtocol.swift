@@ -16,9 +16,17 @@ extension KV {
         /// Take a snapshot now: answered with a `KV.Reply` whose `index` names it (the file
         /// `snap/<index>.snap` in the member's data directory appears once it is durable).
         package static let snapshot = "consensus.snapshot"
+        /// Read part of a snapshot file this member holds (`KV.Request` with `index` and
+        /// `offset`), answered with a `KV.Reply` whose `chunk` is base64 and `size` the file's
+        /// length: how `bizra consensus snapshot save` copies it from another host.
+        package static let snapshotRead = "consensus.snapshot-read"
         /// Raft messages between members (directed, one way; binary `Raft.Message` encoding).
         package static let raft = "raft.message"
     }
+
+    /// The most bytes one `snapshot-read` reply carries (base64 makes it 4/3 larger, well inside
+    /// the bus's 1 MiB frame).
+    package static let snapshotChunkBytesMax = 256 << 10
 
     /// The topic prefix of watch events; an event for key K is published on `raft.watch.K`.
     package static let watchTopicPrefix = "raft.watch."
@@ -40,6 +48,9 @@ extension KV {
         package var limit: Int?
         /// watch-history: the first revision wanted.
         package var fromRevision: UInt64?
+        /// snapshot-read: the snapshot (its log index) and the byte offset to read from.
+        package var index: UInt64?
+        package var offset: UInt64?
         /// Exactly-once identity of a write: a client id (non-zero) and a sequence increasing per
         /// client. A retry MUST reuse both; the state machine answers it with the first result.
         package var client: UInt64?
@@ -80,6 +91,10 @@ extension KV {
         package var more: Bool?
         /// watch-history refused as compacted: the lowest revision this member can replay from.
         package var floor: UInt64?
+        /// snapshot-read: base64 of the bytes from `offset` (at most `snapshotChunkBytesMax`),
+        /// and the length of the whole file.
+        package var chunk: String?
+        package var size: UInt64?
 
         package init(status: Status, definite: Bool = true) {
             self.status = status

@@ -13,38 +13,84 @@ struct ConsensusSnapshot: AsyncParsableCommand {
 
     struct Save: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make --node take a snapshot now and copy it to FILE (run on that node's host).")
+            abstract: "Make --node take a snapshot now and copy it to FILE over the bus (from any host).")
         @OptionGroup var client: ClientOptions
         @Argument var file: String
+        @Option(help: "The member whose snapshot to save (default: --node), reached over the bus from --node's host.")
+        var member: String?
 
         func run() async throws {
             try await CLIError.reporting {
                 let reply = try await ConsensusCall.send(
                     client, type: KV.RequestType.snapshot, request: KV.Request(op: "snapshot"), isWrite: false,
-                    timeoutMillis: 30_000, as: KV.Reply.self)
+                    timeoutMillis: 30_000, target: member, as: KV.Reply.self)
                 guard reply.status == .ok, let index = reply.index else {
                     KVOptions.report(reply, json: false) { _ in nil }
                     return
                 }
-                let store = try SnapshotStore(
-                    directory: client.deployment.directory.dataDir(node: client.node, component: "consensus")
-                        + "/snap")
-                let source = store.path(for: index)
-                let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-                while !FileManager.default.fileExists(atPath: source) {
-                    guard ContinuousClock.now < deadline else {
-                        throw CLIError("the snapshot at index \(index) did not appear in \(source)", exitCode: 3)
-                    }
-                    try await Task.sleep(for: .milliseconds(50))
+                let bytes = try await fetch(index: index)
+                let temporary = file + ".partial-\(getpid())"
+                defer { try? FileManager.default.removeItem(atPath: temporary) }
+                do {
+                    try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+                    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
+                    try handle.synchronize()
+                    try handle.close()
+                } catch {
+                    throw CLIError("cannot write \(temporary): \(error.localizedDescription)", exitCode: 3)
                 }
-                let snapshot = try store.load(source)
-                try? FileManager.default.removeItem(atPath: file)
-                try FileManager.default.copyItem(atPath: source, toPath: file)
+                let snapshot: Raft.Snapshot
+                do {
+                    // The whole file is checked (magic, checksum, decoding) before it is kept.
+                    snapshot = try SnapshotStore(directory: NSTemporaryDirectory() + "bizra-save-check").load(temporary)
+                } catch {
+                    throw CLIError("the copied snapshot does not check: \(error)", exitCode: 3)
+                }
+                guard rename(temporary, file) == 0 else {
+                    throw CLIError("cannot rename \(temporary) to \(file): errno \(errno)", exitCode: 3)
+                }
                 print(
-                    "snapshot of \(client.node) at index \(index) (term \(snapshot.metadata.term), kv revision \(reply.revision ?? 0), \(snapshot.data.count) bytes) saved to \(file)"
+                    "snapshot of \(member ?? client.node) at index \(index) (term \(snapshot.metadata.term), kv revision \(reply.revision ?? 0), \(snapshot.data.count) bytes) saved to \(file)"
                 )
             }
         }
+
+        /// Copies the snapshot file at `index` from the member over the bus, in chunks, waiting
+        /// (up to 30 s) for it to become durable.
+        private func fetch(index: UInt64) async throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while true {
+                var request = KV.Request(op: "snapshot-read")
+                request.index = index
+                request.offset = UInt64(bytes.count)
+                let reply = try await ConsensusCall.send(
+                    client, type: KV.RequestType.snapshotRead, request: request, isWrite: false,
+                    timeoutMillis: 10_000, target: member, as: KV.Reply.self)
+                let chunk = reply.chunk.flatMap { Data(base64Encoded: $0) }
+                guard reply.status == .ok, let size = reply.size, let chunk else {
+                    // Before the first byte, the file may not be durable yet: wait for it.
+                    if bytes.isEmpty, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(100))
+                        continue
+                    }
+                    throw CLIError(
+                        "cannot copy the snapshot at index \(index): \(reply.error ?? "unreadable reply")", exitCode: 3)
+                }
+                guard size <= UInt64(Self.fileBytesMax) else {
+                    throw CLIError("the snapshot is \(size) bytes, more than \(Self.fileBytesMax)", exitCode: 3)
+                }
+                guard !chunk.isEmpty || UInt64(bytes.count) == size else {
+                    throw CLIError("the member sent an empty chunk before the end of the snapshot", exitCode: 3)
+                }
+                bytes += chunk
+                if UInt64(bytes.count) >= size { return bytes }
+            }
+        }
+
+        /// The largest snapshot file `save` copies (the store's own bound on snapshot data is
+        /// below this).
+        static let fileBytesMax = 1 << 30
     }
 
     struct Restore: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import BizraBus
 import BizraCrypto
 import BizraKV
 import BizraSim
+import BizraWAL
 import Foundation
 import Testing
 
@@ -117,6 +118,14 @@ struct ConsensusClusterTests {
             let reply = try await cluster.get(bus, node: "n3", key: "durable\(i)")
             #expect(reply.value == "v\(i)", "durable\(i) after restarting every node: \(reply)")
         }
+        // A backup of n3's member taken through n1's core: the file comes over the bus and the
+        // links in chunks (n1's own snap directory has no snapshot at n3's index, and is not read).
+        let backup = cluster.directory.root + "/n3-backup.snap"
+        let saved = try cluster.cli(["consensus", "snapshot", "save", backup, "--node", "n1", "--member", "n3"])
+        #expect(saved.status == 0 && saved.output.contains("snapshot of n3"), "\(saved.output)")
+        let snapshot = try SnapshotStore(directory: cluster.directory.root + "/check").load(backup)
+        let store = try KV.Store(snapshot: snapshot.data)
+        #expect(store.get(Array("durable39".utf8))?.value == Array("v39".utf8), "the backup holds the writes")
     }
 
     @Test func aFollowerFarBehindCatchesUpFromASnapshot() async throws {
