@@ -71,7 +71,8 @@ struct ConsensusMain {
                 path: directory + "/merkle.leaves", snapshotIndex: opened.recovered.snapshot.metadata.index)
             let server = ConsensusServer(
                 log: log, bus: context.bus, members: members, settings: settings, me: me, node: node, kv: kv,
-                storage: storage, leafFile: leafFile)
+                storage: storage, leafFile: leafFile,
+                proofArchive: ProofArchive(path: directory + "/proof.entries", log: log))
             storage.start { token in Task { await server.persisted(token: token) } }
             log.info(
                 "consensus member \(me) of \(members.names.count) started",

@@ -340,9 +340,13 @@ extension ConsensusServer {
         guard let key = request.key else { return .failed("proof needs a key") }
         let keyBytes = Array(key.utf8)
         guard let item = kv.get(keyBytes) else { return KV.Reply(status: .notFound) }
-        guard let index = lastWriteIndex[keyBytes], let entry = node.entry(at: index) else {
+        let index = lastWriteIndex[keyBytes]
+        guard let index,
+            let entry = node.entry(at: index)
+                ?? proofArchive.entries[keyBytes].flatMap({ $0.index == index ? $0 : nil })
+        else {
             return .failed(
-                "the entry that last wrote \(key) is compacted into this member's snapshot; proofs cover entries still in its log (write the key again, or ask another member with --node)"
+                "this member does not hold the entry that last wrote \(key) (it installed a snapshot from the leader, or its proof archive was damaged); ask another member with --node, or write the key again"
             )
         }
         let size = kv.appliedIndex

@@ -56,9 +56,11 @@ actor ConsensusServer {
     var leaseDeadlines: [KV.LeaseID: ContinuousClock.Instant] = [:]
     var expiryProposed: [KV.LeaseID: ContinuousClock.Instant] = [:]
     var forgedDropped: UInt64 = 0
-    /// The log index of the entry that last wrote each key, for inclusion proofs (keys written
-    /// before this member's snapshot are absent: that entry is gone from the log).
+    /// The log index of the entry that last wrote each key, for inclusion proofs (for keys
+    /// written before this member's snapshot, the entry is in `proofArchive`).
     var lastWriteIndex: [[UInt8]: Raft.Index] = [:]
+    /// The last-writing entries of keys written at or before this member's snapshot.
+    var proofArchive: ProofArchive
     var malformedDropped: UInt64 = 0
     var sendFailures: UInt64 = 0
     var watchDropped: UInt64 = 0
@@ -72,7 +74,7 @@ actor ConsensusServer {
 
     init(
         log: Logger, bus: BusClient, members: Members, settings: ConsensusSettings, me: Raft.NodeID, node: Raft.Node,
-        kv: KV.Store, storage: StorageThread, leafFile: MerkleLeafFile
+        kv: KV.Store, storage: StorageThread, leafFile: MerkleLeafFile, proofArchive: ProofArchive
     ) {
         self.log = log
         self.bus = bus
@@ -83,6 +85,10 @@ actor ConsensusServer {
         self.kv = kv
         self.storage = storage
         self.leafFile = leafFile
+        self.proofArchive = proofArchive
+        // Keys written before the snapshot: their entries come from the archive (the entries
+        // after the snapshot apply again and overwrite these).
+        for (key, entry) in proofArchive.entries where kv.get(key) != nil { lastWriteIndex[key] = entry.index }
         lastSnapshotIndex = node.snapshot.metadata.index
         watchHistory = KV.WatchHistory(floor: kv.revision + 1)
         let now = ContinuousClock.now
@@ -186,6 +192,7 @@ actor ConsensusServer {
         lastSnapshotIndex = snapshot.metadata.index
         leafFile.restarted(at: snapshot.metadata.index)
         lastWriteIndex = [:]
+        proofArchive.clear()
         watchHistory.reset(afterRevision: kv.revision)
         let now = ContinuousClock.now
         leaseDeadlines = [:]
@@ -292,6 +299,7 @@ actor ConsensusServer {
     /// already handed out, so the WAL never loses an entry it was told to keep).
     private func maybeCompact(force: Bool = false) {
         guard kv.appliedIndex >= lastSnapshotIndex + (force ? 1 : settings.snapshotEveryEntries) else { return }
+        archiveProofEntries(through: kv.appliedIndex)
         let snapshot = node.compact(data: kv.snapshotData, retainingEntries: settings.retainedEntries)
         let metadata = snapshot.metadata
         let status = node.status
@@ -304,6 +312,24 @@ actor ConsensusServer {
         let mark = WriteAheadLog.Mark(index: metadata.index, term: metadata.term, chainHead: metadata.chainHead)
         storage.submit(.compact(snapshot, hardState, mark, retained))
         lastSnapshotIndex = metadata.index
+    }
+
+    /// Before the log is cut at `index`: the entry that last wrote each live key at or below it
+    /// goes into the proof archive, durably (a failure costs those keys' proofs, nothing else).
+    private func archiveProofEntries(through index: Raft.Index) {
+        var archived: [[UInt8]: Raft.Entry] = [:]
+        for (key, writeIndex) in lastWriteIndex where writeIndex <= index {
+            if let entry = proofArchive.entries[key], entry.index == writeIndex {
+                archived[key] = entry
+            } else if let entry = node.entry(at: writeIndex) {
+                archived[key] = entry
+            }
+        }
+        do { try proofArchive.save(archived) } catch {
+            log.error(
+                "cannot write the proof archive; keys written before this snapshot will have no proofs here",
+                metadata: ["error": "\(error)"])
+        }
     }
 
     /// A snapshot for a backup (`bizra consensus snapshot save`): taken now unless nothing

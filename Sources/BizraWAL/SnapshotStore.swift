@@ -25,23 +25,8 @@ package struct SnapshotStore {
     package func save(_ snapshot: Raft.Snapshot) throws(StorageError) -> String {
         var writer = Raft.ByteWriter(capacity: snapshot.data.count + 512)
         snapshot.encode(into: &writer)
-        var header = Raft.ByteWriter(capacity: 12)
-        for byte in Self.magic { header.u8(byte) }
-        header.u32(CRC32C.checksum(writer.bytes))
         let path = path(for: snapshot.metadata.index)
-        let temporary = path + ".tmp"
-        try DurableFile.remove(temporary)
-        let fd = try DurableFile.openAppend(temporary)
-        do {
-            try DurableFile.writeAll(fd, header.bytes + writer.bytes, path: temporary)
-            try DurableFile.syncData(fd, path: temporary)
-        } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
-        try DurableFile.rename(temporary, to: path)
-        try DurableFile.syncPath(directory)
+        try ChecksummedFile.write(path, magic: Self.magic, body: writer.bytes)
         try prune()
         return path
     }
@@ -54,14 +39,7 @@ package struct SnapshotStore {
 
     /// Reads and checks one snapshot file.
     package func load(_ path: String) throws(StorageError) -> Raft.Snapshot {
-        let bytes = try DurableFile.readAll(path)
-        guard bytes.count >= 12, Array(bytes[0..<8]) == Self.magic else {
-            throw StorageError(.corrupt, file: path, "not a BIZRA snapshot file (bad magic)")
-        }
-        let body = Array(bytes[12...])
-        guard bytes.bigEndianUInt32(at: 8) == CRC32C.checksum(body) else {
-            throw StorageError(.corrupt, file: path, offset: 12, "snapshot checksum mismatch")
-        }
+        let body = try ChecksummedFile.read(path, magic: Self.magic, what: "snapshot")
         var reader = Raft.ByteReader(body)
         do {
             let snapshot = try Raft.Snapshot.decode(from: &reader, dataBytesMax: dataBytesMax)

@@ -185,6 +185,14 @@ struct ConsensusProcessTests {
             #expect(reply.value == "v\(i)", "c\(i) after compaction and kill -9: \(reply)")
         }
         #expect(try cluster.cli(["kv", "proof", "c69"]).status == 0, "a key written after the snapshot has a proof")
+        // A key written long before the snapshot: its entry comes from the proof archive, and
+        // the proof verifies offline against the member's current root.
+        let file = cluster.directory.root + "/c0.proof"
+        let proof = try cluster.cli(["kv", "proof", "c0", "--output", file])
+        #expect(proof.status == 0, "a key written before the snapshot has a proof: \(proof.output)")
+        let root = try #require(try cluster.consensusStatus(node: "n1")["merkleRoot"] as? String)
+        let verified = try LocalCluster.run(["verify-proof", file, "--root", root])
+        #expect(verified.status == 0 && verified.output.contains("valid"), "\(verified.output)")
         // Watch replay: the restarted member holds the changes after its snapshot, not before.
         let compacted = try cluster.cli(["kv", "watch", "c", "--from-revision", "1", "--count", "1"])
         #expect(compacted.status == 3, "\(compacted)")
