@@ -7,8 +7,9 @@ import Logging
 import Synchronization
 
 /// One link instance of a node: the relay hand-off with the core, a listener for peers'
-/// connections, a pool of outbound connections per peer, the client routes it has learned, and
-/// the zstd dictionary it trains on sampled traffic.
+/// connections, outbound connections per peer opened on demand within the node-wide pool bound
+/// (`LinkSlots`, `LinkPoolPolicy`), the client routes it has learned, and the zstd dictionary it
+/// trains on sampled traffic.
 ///
 /// Forwarding loops are impossible by construction: frames from the core go to peers, frames
 /// from peers go to the core, and the core never hands a frame that came from a link back to one.
@@ -20,6 +21,9 @@ final class LinkService: @unchecked Sendable {
     let limits = Link.Limits.defaults
     let codecMode: LinkCodecPolicy.Mode
     let poolSize: Int
+    /// When dialers connect and connections close; its `poolSize` bounds the whole node.
+    let pool: LinkPoolPolicy
+    let slots: LinkSlots
     let peers: [String: PeerLink]
     let stopping = Atomic<Bool>(false)
     let busLimits: FrameLimits
@@ -38,7 +42,7 @@ final class LinkService: @unchecked Sendable {
 
     /// A batch's block stays under this many bytes (well inside the decoder's limit).
     var batchBytesMax: Int { 1 << 20 }
-    /// Pool size: at most this many connections per peer.
+    /// Pool size: at most this many connections per peer, for the whole node.
     static let poolSizeMax = 2
 
     init(context: ComponentContext, settings: LinkSettings) throws {
@@ -48,6 +52,11 @@ final class LinkService: @unchecked Sendable {
         log = context.log
         codecMode = settings.codec
         poolSize = settings.poolSize
+        pool = LinkPoolPolicy(poolSize: settings.poolSize)
+        slots = try LinkSlots(
+            directory: context.dataDirectory.dataDir(node: context.node.id, component: CompressionMain.component)
+                + "/link-slots",
+            poolSize: settings.poolSize)
         userTimeoutMillis = settings.userTimeoutMillis
         busLimits = FrameLimits(
             maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
@@ -68,13 +77,16 @@ final class LinkService: @unchecked Sendable {
 
     var port: Int { node.linkPort(instance: instance) }
 
-    /// Binds the link port, starts the pool and the listener. Call before the bus starts, so
-    /// that no frame from the core finds the link unready.
+    /// Binds the link port, starts the dialers (which connect on demand) and the listener.
+    /// Call before the bus starts, so that no frame from the core finds the link unready.
     func start() throws {
         let fd = try TCPSocket.listen(host: node.address, port: port)
         LinkListener(fd: fd, service: self, log: log).start()
         for peer in peers.values.sorted(by: { $0.node.id < $1.node.id }) {
-            for slot in 0..<poolSize { LinkDialer(peer: peer, slot: slot, service: self, log: log).start() }
+            for index in 0..<poolSize {
+                let handles = slots.handles(peer: peer.node.id)
+                LinkDialer(peer: peer, index: index, slots: handles, service: self, log: log).start()
+            }
         }
         bus.onRelay { [self] frame in route(frame) }
         log.info(
@@ -180,6 +192,7 @@ final class LinkService: @unchecked Sendable {
             var peer = LinkStatus.Peer(node: id)
             let s = snapshot.stats
             peer.connections = snapshot.connections
+            peer.nodeSlotsHeld = slots.held(peer: id)
             peer.queueDepth = snapshot.queueDepth
             peer.rttMillis = snapshot.rttMicros < 0 ? nil : Double(snapshot.rttMicros) / 1000
             (peer.rawBytesOut, peer.wireBytesOut, peer.rawBytesIn, peer.wireBytesIn) =
