@@ -9,7 +9,7 @@ import Synchronization
 /// One link instance of a node: the relay hand-off with the core, a listener for peers'
 /// connections, outbound connections per peer opened on demand within the node-wide pool bound
 /// (`LinkSlots`, `LinkPoolPolicy`), the client routes it has learned, and the zstd dictionary it
-/// trains on sampled traffic.
+/// trains on sampled traffic and retrains as the traffic changes (`LinkDictionaryTrainer`).
 ///
 /// Forwarding loops are impossible by construction: frames from the core go to peers, frames
 /// from peers go to the core, and the core never hands a frame that came from a link back to one.
@@ -32,7 +32,9 @@ final class LinkService: @unchecked Sendable {
     private let clientRoutes = Mutex(ClientRoutes())
     private let unroutable = Atomic<Int>(0)
     private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
-    private let samples = Mutex(DictionarySamples())
+    private let trainer: Mutex<LinkDictionaryTrainer>?
+    /// Dictionaries adopted by this process so far (the generation part of their ids).
+    private let dictionaryGeneration = Atomic<UInt32>(0)
     private let recorder: TrafficRecorder?
     /// This link's Ed25519 key (`<node>/compression`) when links are encrypted, else nil.
     let secureKey: Ed25519.KeyPair?
@@ -62,10 +64,7 @@ final class LinkService: @unchecked Sendable {
             maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
         let others = context.config.nodes.filter { $0.id != context.node.id }
         peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
-        samples.withLock {
-            $0.enabled = settings.dictionary
-            $0.samplesWanted = settings.dictionarySamples
-        }
+        trainer = settings.dictionary ? Mutex(LinkDictionaryTrainer(settings: settings.dictionaryTraining)) : nil
         keyStore = KeyStore(directory: context.dataDirectory)
         keyringPath = context.config.keyringPath
         keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
@@ -111,7 +110,7 @@ final class LinkService: @unchecked Sendable {
             unroutable.add(1, ordering: .relaxed)
             return
         }
-        samples.withLock { $0.offer(frame) }
+        trainer?.withLock { $0.offer(frame) }
         recorder?.record(frame)
         switch parsed.destination {
         case .topic(_, .cluster):
@@ -169,20 +168,44 @@ final class LinkService: @unchecked Sendable {
 
     func currentDictionary() -> (id: UInt32, bytes: [UInt8])? { dictionary.withLock { $0 } }
 
-    /// Trains the zstd dictionary once enough traffic was sampled (off the IO threads).
+    /// Trains a dictionary when one is due (the first once enough traffic was sampled, then
+    /// every retraining interval) and adopts it when it beats the current one on held-out
+    /// samples (§9.6). Off the IO threads: called from the status loop.
     func trainDictionaryIfReady() {
-        guard let batch = samples.withLock({ $0.takeIfReady() }) else { return }
+        guard let set = trainer?.withLock({ $0.takeIfDue(nowMillis: PeerLink.nowMillis()) }) else { return }
         guard
-            let bytes = ZstdCompressor.trainDictionary(samples: batch, capacityBytes: DictionarySamples.dictionaryBytes)
+            let bytes = ZstdCompressor.trainDictionary(
+                samples: set.training, capacityBytes: LinkDictionaryTrainer.dictionaryBytes)
         else {
-            log.info("zstd dictionary training found too little structure; LZ4 stays in use")
+            log.info("zstd dictionary training found too little structure; the current codec stays in use")
             return
         }
-        // Ids are unique per node and instance, so peers never confuse two senders' dictionaries.
-        let id = UInt32(truncatingIfNeeded: (instance + 1) << 24 | (batch.count & 0xFFFFFF))
+        let current = currentDictionary()
+        let candidateRatio = LinkDictionaryTrainer.ratio(of: bytes, on: set.heldOut)
+        let currentRatio = current.map { LinkDictionaryTrainer.ratio(of: $0.bytes, on: set.heldOut) }
+        let figures: Logger.Metadata = [
+            "candidateRatio": "\(Self.rounded(candidateRatio))",
+            "currentRatio": "\(currentRatio.map { "\(Self.rounded($0))" } ?? "none")",
+            "heldOut": "\(set.heldOut.count)", "samples": "\(set.training.count)",
+        ]
+        guard LinkDictionaryTrainer.adopts(candidateRatio: candidateRatio, currentRatio: currentRatio) else {
+            log.info("zstd dictionary retrained; the current one compresses about as well, kept", metadata: figures)
+            return
+        }
+        let generation = dictionaryGeneration.add(1, ordering: .relaxed).newValue
+        let id = LinkDictionaryTrainer.dictionaryID(instance: instance, generation: generation)
         dictionary.withLock { $0 = (id, bytes) }
-        log.info("zstd dictionary trained", metadata: ["bytes": "\(bytes.count)", "samples": "\(batch.count)"])
+        var adopted = figures
+        adopted["bytes"] = "\(bytes.count)"
+        adopted["dictionaryID"] = "\(id)"
+        if current == nil {
+            log.info("zstd dictionary trained", metadata: adopted)
+        } else {
+            log.info("zstd dictionary retrained and adopted", metadata: adopted)
+        }
     }
+
+    private static func rounded(_ ratio: Double) -> Double { (ratio * 1000).rounded() / 1000 }
 
     // MARK: status
 
@@ -239,30 +262,6 @@ struct ClientRoutes {
     }
 
     func node(of client: Principal) -> String? { routes[client] }
-}
-
-/// Outbound frames sampled for training the zstd dictionary: the first `samplesWanted` frames
-/// the link carries (bounded in count and bytes), taken once.
-struct DictionarySamples {
-    static let samplesWantedDefault = 2000
-    var samplesWanted = samplesWantedDefault
-    static let sampleBytesMax = 4096
-    static let dictionaryBytes = 16 << 10
-    var enabled = true
-    private var samples: [[UInt8]] = []
-    private var taken = false
-
-    mutating func offer(_ frame: [UInt8]) {
-        guard enabled, !taken, samples.count < samplesWanted else { return }
-        samples.append(Array(frame.prefix(Self.sampleBytesMax)))
-    }
-
-    mutating func takeIfReady() -> [[UInt8]]? {
-        guard enabled, !taken, samples.count >= samplesWanted else { return nil }
-        taken = true
-        defer { samples = [] }
-        return samples
-    }
 }
 
 /// Writes the first `framesMax` frames the link carries to a file (each a u32 big-endian

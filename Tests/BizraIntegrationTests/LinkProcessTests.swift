@@ -117,7 +117,11 @@ struct LinkProcessTests {
     /// of the batches that use it, and the peer decodes them (no rejects, replies flow).
     @Test func aDictionaryTrainedOnTrafficReachesThePeerAndIsUsed() async throws {
         let cluster = try LocalCluster(
-            nodes: ["n1", "n2"], environment: ["BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100"])
+            nodes: ["n1", "n2"],
+            environment: [
+                "BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100",
+                "BIZRA_LINK_DICTIONARY_RETRAIN_SECONDS": "1",
+            ])
         defer { cluster.teardown() }
         func link(_ node: String, to peer: String) throws -> LinkStatus.Peer? {
             try cluster.status().links?.first { $0.node == node }?.peers.first { $0.node == peer }
@@ -147,6 +151,18 @@ struct LinkProcessTests {
         let used = try cluster.eventually(5) { (try link("n1", to: "n2")?.batchesOutByCodec?["zstd-dict"] ?? 0) > 0 }
         let n1 = try link("n1", to: "n2")
         #expect(used, "\(String(describing: n1))")
+        // Sampling goes on (one frame in 4): enough new traffic and a retraining is due; it
+        // logs the candidate's and the current dictionary's ratios on held-out frames (§9.6).
+        for i in 0..<300 {
+            _ = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("f\(i)".utf8))
+        }
+        let logPath = cluster.directory.logsDir + "/n1-compression-0.log"
+        let retrained = cluster.eventually(10) {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            return log.contains("zstd dictionary retrained") && log.contains("currentRatio=")
+        }
+        #expect(retrained, "n1's link never retrained its dictionary:\n\(cluster.logs())")
         #expect(try link("n2", to: "n1")?.rejectedIn == 0, "\(cluster.logs())")
     }
 
