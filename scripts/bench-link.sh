@@ -33,7 +33,7 @@ rate_of() { sed -n 's/.* = \([0-9]*\) msg\/s.*/\1/p'; }
 echo "== 1. recording worker request/reply traffic between n1, n2 and n3"
 BIZRA_LINK_RECORD="$WORK/sample" "$BIN/bizra" up --detach --data-dir "$WORK/cluster" --port-base 27000 >/dev/null
 for _ in $(seq 1 100); do
-    if "$BIN/bizra" status --json --data-dir "$WORK/cluster" | grep -q '"connections" : 2'; then break; fi
+    if "$BIN/bizra" status --json --data-dir "$WORK/cluster" | grep -q '"dictionaryID"'; then break; fi
     sleep 0.2
 done
 sleep 2

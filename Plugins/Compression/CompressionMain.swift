@@ -50,7 +50,10 @@ struct CompressionMain {
 /// overrides for benchmarks and tests: `BIZRA_LINK_CODEC` auto|none|lz4|zstd, `BIZRA_LINK_POOL`
 /// 1...2, `BIZRA_LINK_DICTIONARY` on|off, `BIZRA_LINK_RECORD` FILE (record carried frames for
 /// `bizra bench link-codec`; the file name gets `-<node>-<instance>` appended),
-/// `BIZRA_LINK_DICTIONARY_SAMPLES` N (frames sampled before training, default 2000),
+/// `BIZRA_LINK_DICTIONARY_SAMPLES` N (64...100000, default 2000: frames sampled before the first
+/// training, and the size of the ring of recent samples retraining uses),
+/// `BIZRA_LINK_DICTIONARY_RETRAIN_SECONDS` N (1...86400, default 600: how often the dictionary
+/// is retrained on recent traffic; adopted only when it compresses held-out frames better),
 /// `BIZRA_LINK_USER_TIMEOUT_MILLIS` N (TCP_USER_TIMEOUT of link connections, default 20000),
 /// `BIZRA_LINK_SECURE` on|off (encrypted links, §9.10 of docs/PROTOCOL.md: every node must agree).
 struct LinkSettings {
@@ -59,7 +62,7 @@ struct LinkSettings {
     var dictionary = true
     var recordPath: String?
     var secure = false
-    var dictionarySamples = DictionarySamples.samplesWantedDefault
+    var dictionaryTraining = LinkDictionaryTrainer.Settings()
     var userTimeoutMillis = TCPSocket.userTimeoutMillisDefault
 
     static func resolve(_ config: LinkConfig, environment env: [String: String]) -> LinkSettings {
@@ -78,11 +81,20 @@ struct LinkSettings {
         if let millis = env["BIZRA_LINK_USER_TIMEOUT_MILLIS"].flatMap(UInt32.init) {
             settings.userTimeoutMillis = min(max(millis, 1000), 600_000)
         }
+        typealias Training = LinkDictionaryTrainer.Settings
         if let samples = env["BIZRA_LINK_DICTIONARY_SAMPLES"].flatMap(Int.init) {
-            settings.dictionarySamples = min(max(samples, 64), 100_000)
+            settings.dictionaryTraining.samplesWanted = samples.clamped(to: Training.samplesWantedRange)
+        }
+        if let seconds = env["BIZRA_LINK_DICTIONARY_RETRAIN_SECONDS"].flatMap(Int.init) {
+            settings.dictionaryTraining.retrainIntervalMillis =
+                Int64(seconds.clamped(to: Training.retrainIntervalSecondsRange)) * 1000
         }
         return settings
     }
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }
 
 enum JSONBytes {

@@ -5,16 +5,21 @@ import Foundation
 import Logging
 import Synchronization
 
-/// One pooled outbound connection to a peer: dials (trying the peer's link instances in turn,
-/// with capped exponential back-off), says hello, then writes batches taken from the peer's
-/// queue and a ping every second; a reader thread on the same socket takes the pongs (RTT).
-/// Outbound connections only write frames; frames from the peer arrive on the connections it
-/// dials to us.
+/// One pooled outbound connection to a peer, opened on demand (§9.1 of docs/PROTOCOL.md): waits
+/// until the pool policy wants it connected (frames queued; for a further dialer, a backlog),
+/// takes one of the node-wide slots for the peer (`LinkSlots`), dials (trying the peer's link
+/// instances in turn, with capped exponential back-off), says hello, then writes batches taken
+/// from the peer's queue and a ping every second; a reader thread on the same socket takes the
+/// pongs (RTT). It closes when idle (or when another instance of the node waits for the slot)
+/// and releases the slot. Outbound connections only write frames; frames from the peer arrive on
+/// the connections it dials to us.
 final class LinkDialer: @unchecked Sendable {
     let peer: PeerLink
-    let slot: Int
+    /// This dialer's place in the instance's pool (0: the first connection to the peer).
+    let index: Int
     let service: LinkService
     var log: Logger
+    private let slots: LinkSlots.Peer
 
     static let connectTimeoutMillis: Int32 = 1000
     static let backoffMinMillis = 100
@@ -24,10 +29,13 @@ final class LinkDialer: @unchecked Sendable {
     static let writeDeadlineMillis: Int32 = 10_000
     /// Link instances of the peer a slot may dial (a pool uses the first two).
     static let peerInstancesTried = 2
+    /// On a deliberate close, how long to wait for the peer's last acknowledgements.
+    static let closeDrainMillis = 2000
 
-    init(peer: PeerLink, slot: Int, service: LinkService, log: Logger) {
+    init(peer: PeerLink, index: Int, slots: LinkSlots.Peer, service: LinkService, log: Logger) {
         self.peer = peer
-        self.slot = slot
+        self.index = index
+        self.slots = slots
         self.service = service
         self.log = log
         self.log[metadataKey: "peer"] = "\(peer.node.id)"
@@ -35,49 +43,89 @@ final class LinkDialer: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "link-dial-\(peer.node.id)-\(slot)"
+        thread.name = "link-dial-\(peer.node.id)-\(index)"
         thread.start()
+    }
+
+    /// How a connection ended.
+    enum Ending: Equatable {
+        /// The peer took the connection but not the hello (a key or encryption mismatch).
+        case handshakeFailed
+        /// The connection broke (or the link is stopping).
+        case broken
+        /// Closed on purpose (idle, or yielding the slot to another instance of the node).
+        case closed(LinkPoolPolicy.Close)
     }
 
     private func run() {
         var backoffMillis = Self.backoffMinMillis
-        var attempt = slot
         var wasUp = false
-        while !service.stopping.load(ordering: .relaxed) {
-            let port = peer.node.linkPort(instance: attempt % Self.peerInstancesTried)
-            guard
-                let fd = TCPSocket.connect(
-                    host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis,
-                    userTimeoutMillis: service.userTimeoutMillis)
-            else {
-                if wasUp { log.info("link to peer lost; reconnecting") }
-                wasUp = false
-                attempt += 1
-                if attempt % Self.peerInstancesTried == slot % Self.peerInstancesTried {
-                    usleep(UInt32(backoffMillis) * 1000)
-                    backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
-                }
-                continue
-            }
-            let established = serve(fd, port: port, announce: !wasUp)
-            close(fd)
-            if established {
-                wasUp = true
-                backoffMillis = Self.backoffMinMillis
-            } else {
-                // The peer took the connection but not the hello (a key or encryption mismatch):
-                // back off as for a refused connection, rather than spin.
+        while peer.awaitDemand(index: index, policy: service.pool) {
+            guard let slot = takeSlot() else { continue }
+            guard let (fd, port) = dial() else {
+                slot.release()
+                peer.dialFailed()
                 if wasUp { log.info("link to peer lost; reconnecting") }
                 wasUp = false
                 usleep(UInt32(backoffMillis) * 1000)
                 backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
+                continue
+            }
+            let ending = serve(fd, port: port, announce: !wasUp)
+            close(fd)
+            slot.release()
+            switch ending {
+            case .handshakeFailed:
+                // Back off as for a refused connection, rather than spin.
+                peer.dialFailed()
+                if wasUp { log.info("link to peer lost; reconnecting") }
+                wasUp = false
+                usleep(UInt32(backoffMillis) * 1000)
+                backoffMillis = min(backoffMillis * 2, Self.backoffMaxMillis)
+            case .broken:
+                wasUp = true
+                backoffMillis = Self.backoffMinMillis
+            case .closed(let reason):
+                log.debug("link connection to peer closed (\(reason.rawValue)); slot released")
+                wasUp = false
+                backoffMillis = Self.backoffMinMillis
+                if reason == .yield { usleep(UInt32(LinkPoolPolicy.yieldCooldownMillis) * 1000) }
             }
         }
     }
 
-    /// Runs one connection until it breaks or the link stops; false when the handshake failed.
-    private func serve(_ fd: Int32, port: Int, announce: Bool) -> Bool {
-        guard let session = greet(fd) else { return false }
+    /// One of the node's slots for the peer, polling while all are held (marking this dialer
+    /// as waiting when its instance has no connection to the peer); nil when the demand went.
+    private func takeSlot() -> SlotLock? {
+        defer { slots.waiting.release() }
+        while true {
+            for number in service.pool.slotOrder(index: index) where slots.slots[number].tryAcquire() {
+                return slots.slots[number]
+            }
+            if index == 0 && peer.snapshot().connections == 0 { _ = slots.waiting.tryMark() }
+            usleep(UInt32(LinkPoolPolicy.slotPollMillis) * 1000)
+            guard peer.wantsConnection(index: index, policy: service.pool) else { return nil }
+        }
+    }
+
+    /// A connected socket to one of the peer's link instances (this dialer's first), or nil when
+    /// neither accepts.
+    private func dial() -> (fd: Int32, port: Int)? {
+        for offset in 0..<Self.peerInstancesTried {
+            let port = peer.node.linkPort(instance: (index + offset) % Self.peerInstancesTried)
+            if let fd = TCPSocket.connect(
+                host: peer.node.address, port: port, timeoutMillis: Self.connectTimeoutMillis,
+                userTimeoutMillis: service.userTimeoutMillis)
+            {
+                return (fd, port)
+            }
+        }
+        return nil
+    }
+
+    /// Runs one connection until it breaks, the link stops, or the pool policy closes it.
+    private func serve(_ fd: Int32, port: Int, announce: Bool) -> Ending {
+        guard let session = greet(fd) else { return .handshakeFailed }
         if announce { log.info("link to peer up", metadata: ["port": "\(port)"]) }
         var sealer = session.sealer
         func write(_ bytes: [UInt8]) -> Bool {
@@ -99,19 +147,23 @@ final class LinkDialer: @unchecked Sendable {
             readerDone.signal()
         }
         reader.start()
+        var drained = false
         defer {
-            shutdown(fd, Int32(SHUT_RDWR))
-            readerDone.wait()
+            if !drained {
+                shutdown(fd, Int32(SHUT_RDWR))
+                readerDone.wait()
+            }
         }
         peer.connectionUp()
         defer { peer.connectionDown() }
         let encoder = LinkEncoder(limits: service.limits)
         var policy = LinkCodecPolicy(mode: service.codecMode)
         var nextPing = Date()
+        var usage = ConnectionUsage(openedMillis: PeerLink.nowMillis())
         while true {
             if let dictionary = service.currentDictionary(), dictionary.id != encoder.zstd.dictionaryID {
                 let bytes = LinkEncoder.dictionary(id: dictionary.id, bytes: dictionary.bytes)
-                guard write(bytes) else { return true }
+                guard write(bytes) else { return .broken }
                 encoder.zstd.load(dictionary: dictionary.bytes, id: dictionary.id)
                 peer.record(control: bytes.count)
             }
@@ -119,26 +171,60 @@ final class LinkDialer: @unchecked Sendable {
                 let (frames, backlogged) = peer.nextBatch(
                     until: nextPing, framesMax: service.limits.batchFramesMax,
                     bytesMax: service.batchBytesMax, abandon: { broken.load(ordering: .relaxed) })
-            else { return true }
+            else { return .broken }
             if Date() >= nextPing {
                 let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
-                guard write(ping) else { return true }
+                guard write(ping) else { return .broken }
                 peer.record(control: ping.count)
                 nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
+                usage.closing = service.pool.shouldClose(
+                    idleMillis: PeerLink.nowMillis() - usage.lastBatchMillis,
+                    contendedMillis: usage.contended(SlotLock.isHeld(path: slots.waiting.path)))
             }
-            guard !frames.isEmpty else { continue }
-            let codec = policy.choose(
-                frames: frames.count, backlogged: backlogged, hasDictionary: encoder.zstd.dictionaryID != 0)
-            let batch = encoder.batch(frames, codec: codec)
-            policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
-            inFlight.sending(frames: frames.count)
-            guard write(batch.bytes) else {
-                inFlight.failedLast()
-                peer.recordWriteFailed(frames: frames.count)
-                log.warning("write to peer failed; \(frames.count) frames dropped")
-                return true
+            if !frames.isEmpty {
+                let codec = policy.choose(
+                    frames: frames.count, backlogged: backlogged, hasDictionary: encoder.zstd.dictionaryID != 0)
+                let batch = encoder.batch(frames, codec: codec)
+                policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
+                inFlight.sending(frames: frames.count)
+                guard write(batch.bytes) else {
+                    inFlight.failedLast()
+                    peer.recordWriteFailed(frames: frames.count)
+                    log.warning("write to peer failed; \(frames.count) frames dropped")
+                    return .broken
+                }
+                peer.record(sent: batch)
+                usage.lastBatchMillis = PeerLink.nowMillis()
             }
-            peer.record(sent: batch)
+            if let reason = usage.closing {
+                drained = drain(fd, readerDone: readerDone)
+                return .closed(reason)
+            }
+        }
+    }
+
+    /// A deliberate close: ends the write side so that the peer reads every batch, then waits
+    /// (bounded) for its last acknowledgements and its close. True when the reader ended.
+    private func drain(_ fd: Int32, readerDone: DispatchSemaphore) -> Bool {
+        shutdown(fd, Int32(SHUT_WR))
+        guard readerDone.wait(timeout: .now() + .milliseconds(Self.closeDrainMillis)) == .success else { return false }
+        return true
+    }
+
+    /// When a connection last carried a batch, since when another dialer waits for its slot,
+    /// and whether the pool policy asked it to close.
+    struct ConnectionUsage {
+        var lastBatchMillis: Int64
+        var contendedSinceMillis: Int64?
+        var closing: LinkPoolPolicy.Close?
+
+        init(openedMillis: Int64) { lastBatchMillis = openedMillis }
+
+        /// Notes whether a waiter is there now; how long one has been, or nil.
+        mutating func contended(_ waiting: Bool) -> Int64? {
+            let now = PeerLink.nowMillis()
+            contendedSinceMillis = waiting ? (contendedSinceMillis ?? now) : nil
+            return contendedSinceMillis.map { now - $0 }
         }
     }
 

@@ -65,7 +65,8 @@ struct LinkMetrics {
             add(droppedInbound, now.droppedInbound, before.droppedInbound)
             add(rejectedIn, now.rejectedIn, before.rejectedIn)
             queueDepth.record(now.queueDepth)
-            rtt.record((now.rttMillis ?? 0) / 1000)
+            // No connection up, no current RTT: NaN rather than a stale or zero figure.
+            rtt.record(now.rttMillis.map { $0 / 1000 } ?? .nan)
             ratio.record(now.compressionRatio)
             connections.record(now.connections)
             rawOutRate.record(now.rawBytesOutPerSecond)

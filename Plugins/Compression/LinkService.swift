@@ -7,8 +7,9 @@ import Logging
 import Synchronization
 
 /// One link instance of a node: the relay hand-off with the core, a listener for peers'
-/// connections, a pool of outbound connections per peer, the client routes it has learned, and
-/// the zstd dictionary it trains on sampled traffic.
+/// connections, outbound connections per peer opened on demand within the node-wide pool bound
+/// (`LinkSlots`, `LinkPoolPolicy`), the client routes it has learned, and the zstd dictionary it
+/// trains on sampled traffic and retrains as the traffic changes (`LinkDictionaryTrainer`).
 ///
 /// Forwarding loops are impossible by construction: frames from the core go to peers, frames
 /// from peers go to the core, and the core never hands a frame that came from a link back to one.
@@ -20,6 +21,9 @@ final class LinkService: @unchecked Sendable {
     let limits = Link.Limits.defaults
     let codecMode: LinkCodecPolicy.Mode
     let poolSize: Int
+    /// When dialers connect and connections close; its `poolSize` bounds the whole node.
+    let pool: LinkPoolPolicy
+    let slots: LinkSlots
     let peers: [String: PeerLink]
     let stopping = Atomic<Bool>(false)
     let busLimits: FrameLimits
@@ -28,7 +32,9 @@ final class LinkService: @unchecked Sendable {
     private let clientRoutes = Mutex(ClientRoutes())
     private let unroutable = Atomic<Int>(0)
     private let dictionary = Mutex<(id: UInt32, bytes: [UInt8])?>(nil)
-    private let samples = Mutex(DictionarySamples())
+    private let trainer: Mutex<LinkDictionaryTrainer>?
+    /// Dictionaries adopted by this process so far (the generation part of their ids).
+    private let dictionaryGeneration = Atomic<UInt32>(0)
     private let recorder: TrafficRecorder?
     /// This link's Ed25519 key (`<node>/compression`) when links are encrypted, else nil.
     let secureKey: Ed25519.KeyPair?
@@ -38,7 +44,7 @@ final class LinkService: @unchecked Sendable {
 
     /// A batch's block stays under this many bytes (well inside the decoder's limit).
     var batchBytesMax: Int { 1 << 20 }
-    /// Pool size: at most this many connections per peer.
+    /// Pool size: at most this many connections per peer, for the whole node.
     static let poolSizeMax = 2
 
     init(context: ComponentContext, settings: LinkSettings) throws {
@@ -48,15 +54,17 @@ final class LinkService: @unchecked Sendable {
         log = context.log
         codecMode = settings.codec
         poolSize = settings.poolSize
+        pool = LinkPoolPolicy(poolSize: settings.poolSize)
+        slots = try LinkSlots(
+            directory: context.dataDirectory.dataDir(node: context.node.id, component: CompressionMain.component)
+                + "/link-slots",
+            poolSize: settings.poolSize)
         userTimeoutMillis = settings.userTimeoutMillis
         busLimits = FrameLimits(
             maxFrameBytes: context.config.bus.maxFrameBytes, maxBatchEnvelopes: context.config.bus.maxBatchEnvelopes)
         let others = context.config.nodes.filter { $0.id != context.node.id }
         peers = Dictionary(uniqueKeysWithValues: others.map { ($0.id, PeerLink(node: $0)) })
-        samples.withLock {
-            $0.enabled = settings.dictionary
-            $0.samplesWanted = settings.dictionarySamples
-        }
+        trainer = settings.dictionary ? Mutex(LinkDictionaryTrainer(settings: settings.dictionaryTraining)) : nil
         keyStore = KeyStore(directory: context.dataDirectory)
         keyringPath = context.config.keyringPath
         keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
@@ -68,13 +76,16 @@ final class LinkService: @unchecked Sendable {
 
     var port: Int { node.linkPort(instance: instance) }
 
-    /// Binds the link port, starts the pool and the listener. Call before the bus starts, so
-    /// that no frame from the core finds the link unready.
+    /// Binds the link port, starts the dialers (which connect on demand) and the listener.
+    /// Call before the bus starts, so that no frame from the core finds the link unready.
     func start() throws {
         let fd = try TCPSocket.listen(host: node.address, port: port)
         LinkListener(fd: fd, service: self, log: log).start()
         for peer in peers.values.sorted(by: { $0.node.id < $1.node.id }) {
-            for slot in 0..<poolSize { LinkDialer(peer: peer, slot: slot, service: self, log: log).start() }
+            for index in 0..<poolSize {
+                let handles = slots.handles(peer: peer.node.id)
+                LinkDialer(peer: peer, index: index, slots: handles, service: self, log: log).start()
+            }
         }
         bus.onRelay { [self] frame in route(frame) }
         log.info(
@@ -99,7 +110,7 @@ final class LinkService: @unchecked Sendable {
             unroutable.add(1, ordering: .relaxed)
             return
         }
-        samples.withLock { $0.offer(frame) }
+        trainer?.withLock { $0.offer(frame) }
         recorder?.record(frame)
         switch parsed.destination {
         case .topic(_, .cluster):
@@ -157,20 +168,44 @@ final class LinkService: @unchecked Sendable {
 
     func currentDictionary() -> (id: UInt32, bytes: [UInt8])? { dictionary.withLock { $0 } }
 
-    /// Trains the zstd dictionary once enough traffic was sampled (off the IO threads).
+    /// Trains a dictionary when one is due (the first once enough traffic was sampled, then
+    /// every retraining interval) and adopts it when it beats the current one on held-out
+    /// samples (§9.6). Off the IO threads: called from the status loop.
     func trainDictionaryIfReady() {
-        guard let batch = samples.withLock({ $0.takeIfReady() }) else { return }
+        guard let set = trainer?.withLock({ $0.takeIfDue(nowMillis: PeerLink.nowMillis()) }) else { return }
         guard
-            let bytes = ZstdCompressor.trainDictionary(samples: batch, capacityBytes: DictionarySamples.dictionaryBytes)
+            let bytes = ZstdCompressor.trainDictionary(
+                samples: set.training, capacityBytes: LinkDictionaryTrainer.dictionaryBytes)
         else {
-            log.info("zstd dictionary training found too little structure; LZ4 stays in use")
+            log.info("zstd dictionary training found too little structure; the current codec stays in use")
             return
         }
-        // Ids are unique per node and instance, so peers never confuse two senders' dictionaries.
-        let id = UInt32(truncatingIfNeeded: (instance + 1) << 24 | (batch.count & 0xFFFFFF))
+        let current = currentDictionary()
+        let candidateRatio = LinkDictionaryTrainer.ratio(of: bytes, on: set.heldOut)
+        let currentRatio = current.map { LinkDictionaryTrainer.ratio(of: $0.bytes, on: set.heldOut) }
+        let figures: Logger.Metadata = [
+            "candidateRatio": "\(Self.rounded(candidateRatio))",
+            "currentRatio": "\(currentRatio.map { "\(Self.rounded($0))" } ?? "none")",
+            "heldOut": "\(set.heldOut.count)", "samples": "\(set.training.count)",
+        ]
+        guard LinkDictionaryTrainer.adopts(candidateRatio: candidateRatio, currentRatio: currentRatio) else {
+            log.info("zstd dictionary retrained; the current one compresses about as well, kept", metadata: figures)
+            return
+        }
+        let generation = dictionaryGeneration.add(1, ordering: .relaxed).newValue
+        let id = LinkDictionaryTrainer.dictionaryID(instance: instance, generation: generation)
         dictionary.withLock { $0 = (id, bytes) }
-        log.info("zstd dictionary trained", metadata: ["bytes": "\(bytes.count)", "samples": "\(batch.count)"])
+        var adopted = figures
+        adopted["bytes"] = "\(bytes.count)"
+        adopted["dictionaryID"] = "\(id)"
+        if current == nil {
+            log.info("zstd dictionary trained", metadata: adopted)
+        } else {
+            log.info("zstd dictionary retrained and adopted", metadata: adopted)
+        }
     }
+
+    private static func rounded(_ ratio: Double) -> Double { (ratio * 1000).rounded() / 1000 }
 
     // MARK: status
 
@@ -180,6 +215,7 @@ final class LinkService: @unchecked Sendable {
             var peer = LinkStatus.Peer(node: id)
             let s = snapshot.stats
             peer.connections = snapshot.connections
+            peer.nodeSlotsHeld = slots.held(peer: id)
             peer.queueDepth = snapshot.queueDepth
             peer.rttMillis = snapshot.rttMicros < 0 ? nil : Double(snapshot.rttMicros) / 1000
             (peer.rawBytesOut, peer.wireBytesOut, peer.rawBytesIn, peer.wireBytesIn) =
@@ -226,30 +262,6 @@ struct ClientRoutes {
     }
 
     func node(of client: Principal) -> String? { routes[client] }
-}
-
-/// Outbound frames sampled for training the zstd dictionary: the first `samplesWanted` frames
-/// the link carries (bounded in count and bytes), taken once.
-struct DictionarySamples {
-    static let samplesWantedDefault = 2000
-    var samplesWanted = samplesWantedDefault
-    static let sampleBytesMax = 4096
-    static let dictionaryBytes = 16 << 10
-    var enabled = true
-    private var samples: [[UInt8]] = []
-    private var taken = false
-
-    mutating func offer(_ frame: [UInt8]) {
-        guard enabled, !taken, samples.count < samplesWanted else { return }
-        samples.append(Array(frame.prefix(Self.sampleBytesMax)))
-    }
-
-    mutating func takeIfReady() -> [[UInt8]]? {
-        guard enabled, !taken, samples.count >= samplesWanted else { return nil }
-        taken = true
-        defer { samples = [] }
-        return samples
-    }
 }
 
 /// Writes the first `framesMax` frames the link carries to a file (each a u32 big-endian

@@ -1,11 +1,13 @@
+import BizraBus
 import BizraConfig
 import BizraLink
 import Foundation
 
 /// Everything one link instance knows about one peer node: the bounded queue of frames bound
-/// for it, how many pooled connections are up, and the peer's bandwidth counters. Shared by the
-/// core's relay callback (which enqueues), the pool's writer threads (which take batches) and
-/// the inbound readers (which count what arrives); one lock guards it all.
+/// for it, how many pooled connections are up, whether the last dial failed, and the peer's
+/// bandwidth counters. Shared by the core's relay callback (which enqueues), the pool's dialer
+/// threads (which wait for demand and take batches) and the inbound readers (which count what
+/// arrives); one lock guards it all.
 final class PeerLink: @unchecked Sendable {
     let node: NodeConfig
     private let condition = NSCondition()
@@ -14,6 +16,11 @@ final class PeerLink: @unchecked Sendable {
     private var connections = 0
     private var rttMicros: Int64 = -1
     private var stopping = false
+    /// The last dial failed and no connection is up: new frames are dropped (unreachable).
+    private var unreachable = false
+    /// When a frame last arrived while the peer was unreachable (monotonic ms): dialers retry
+    /// while this is recent (`LinkPoolPolicy.idleCloseMillis`).
+    private var demandWhileUnreachableMillis: Int64 = 0
 
     /// Per peer: frames and bytes waiting; past either, new frames are dropped and counted.
     static let queueFramesMax = 16_384
@@ -30,21 +37,67 @@ final class PeerLink: @unchecked Sendable {
         return body()
     }
 
-    /// Queues a frame for the peer. At most once: with no connection up the frame is dropped
-    /// (counted as unreachable) rather than kept to be sent later.
+    /// Queues a frame for the peer; a dialer opens a connection for it if none is up (§9.1).
+    /// At most once: while the peer is known unreachable (the last dial failed, no connection up)
+    /// the frame is dropped and counted rather than kept to be sent later.
     func enqueue(_ frame: [UInt8]) {
         locked {
-            guard connections > 0 else {
+            guard !unreachable || connections > 0 else {
                 stats.droppedUnreachable += 1
+                demandWhileUnreachableMillis = Self.nowMillis()
                 return
             }
             if queue.push(frame) {
-                condition.signal()
+                condition.broadcast()
             } else {
                 stats.droppedOverflow += 1
             }
         }
     }
+
+    /// Blocks until dialer `index` should hold a connection (per `policy`), or returns false
+    /// when the link stops. Wakes at least every `wakeMillis` so that it notices stopping.
+    func awaitDemand(index: Int, policy: LinkPoolPolicy) -> Bool {
+        locked {
+            while !stopping {
+                let retrying =
+                    unreachable
+                    && Self.nowMillis() - demandWhileUnreachableMillis < LinkPoolPolicy.idleCloseMillis
+                if policy.shouldDial(
+                    index: index, queuedFrames: queue.depth, connections: connections, retrying: retrying)
+                {
+                    return true
+                }
+                _ = condition.wait(until: Date().addingTimeInterval(Double(Self.wakeMillis) / 1000))
+            }
+            return false
+        }
+    }
+
+    /// Whether dialer `index` still has a reason to connect (checked while it waits for a slot).
+    func wantsConnection(index: Int, policy: LinkPoolPolicy) -> Bool {
+        locked {
+            !stopping
+                && policy.shouldDial(
+                    index: index, queuedFrames: queue.depth, connections: connections, retrying: unreachable)
+        }
+    }
+
+    /// A dial failed (no peer instance accepted, or the handshake failed). With no connection
+    /// up the peer is unreachable: what is queued is dropped and counted, and so is what arrives
+    /// until a dial succeeds.
+    func dialFailed() {
+        locked {
+            guard connections == 0 else { return }
+            if !unreachable { demandWhileUnreachableMillis = Self.nowMillis() }
+            unreachable = true
+            stats.droppedUnreachable += queue.removeAll()
+        }
+    }
+
+    static let wakeMillis = 200
+
+    static func nowMillis() -> Int64 { Clocks.monotonicMicros() / 1000 }
 
     /// Waits until frames are queued, `deadline` passes, or `stop()`/`abandon()` ask the caller
     /// to end. Returns the next batch (possibly empty at the deadline) and whether frames remain
@@ -62,13 +115,21 @@ final class PeerLink: @unchecked Sendable {
         }
     }
 
-    func connectionUp() { locked { connections += 1 } }
+    func connectionUp() {
+        locked {
+            connections += 1
+            unreachable = false
+            condition.broadcast()
+        }
+    }
 
-    /// When the last connection goes, what is still queued is dropped and counted.
+    /// What is still queued when the last connection goes stays queued: a dialer connects again
+    /// at once, and drops it (counted unreachable) if that dial fails. The RTT is forgotten:
+    /// with no connection up there is no current round-trip time to report (§9.9).
     func connectionDown() {
         locked {
             connections -= 1
-            if connections == 0 { stats.droppedUnreachable += queue.removeAll() }
+            if connections == 0 { rttMicros = -1 }
         }
     }
 

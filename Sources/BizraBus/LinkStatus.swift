@@ -5,9 +5,14 @@ public struct LinkStatus: Codable, Sendable, Equatable {
     /// `…PerSecond` and `compressionRatio` cover the last one-second sample.
     public struct Peer: Codable, Sendable, Equatable {
         public var node: String
+        /// This instance's connections to the peer (opened on demand, closed when idle).
         public var connections: Int
+        /// The node's connections to the peer, over all its link instances (slots held, at
+        /// most the pool size); nil from older links.
+        public var nodeSlotsHeld: Int?
         public var queueDepth: Int
-        /// Smoothed round-trip time of pings; nil before the first pong.
+        /// Smoothed round-trip time of pings; nil before the first pong and while this instance
+        /// has no connection to the peer (idle connections close: no current measurement).
         public var rttMillis: Double?
         public var rawBytesOut: Int
         public var wireBytesOut: Int

@@ -1,5 +1,6 @@
 import BizraBus
 import Foundation
+import Synchronization
 import Testing
 
 /// Real processes: the embedded default's three nodes, each with its core, its link
@@ -8,13 +9,14 @@ import Testing
 struct LinkProcessTests {
     static let nodes = ["n1", "n2", "n3"]
 
+    /// Workers and links registered. Links connect on demand (§9.1), so no connection is up
+    /// before the first frame for a peer.
     static func ready(_ cluster: LocalCluster) throws -> Bool {
         let status = try cluster.status()
         let healthy = status.children.filter { $0.health.hasPrefix("healthy") }
         let links = status.links ?? []
         return healthy.filter { $0.component == "worker" }.count == 6
-            && healthy.filter { $0.component == "compression" }.count == 3
-            && links.count == 3 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
+            && healthy.filter { $0.component == "compression" }.count == 3 && links.count == 3
     }
 
     @Test func requestsAndClusterTopicsCrossNodesThroughTheLinks() async throws {
@@ -70,15 +72,12 @@ struct LinkProcessTests {
         try await twoLinkInstancesShareThePeers(cluster, bus: bus)
     }
 
-    /// `bizra scale compression=2`: the second instance binds portBase+11, connects to every
-    /// peer, and traffic keeps flowing whichever instance the core picks for a peer.
+    /// `bizra scale compression=2`: the second instance binds portBase+11, and traffic keeps
+    /// flowing whichever instance the core picks for a peer.
     func twoLinkInstancesShareThePeers(_ cluster: LocalCluster, bus: BusClient) async throws {
         let scaled = try cluster.cli(["scale", "compression=2"])
         #expect(scaled.status == 0, "\(scaled.output)")
-        let up = try cluster.eventually(20) {
-            let links = try cluster.status().links ?? []
-            return links.count == 6 && links.allSatisfy { $0.peers.allSatisfy { $0.connections > 0 } }
-        }
+        let up = try cluster.eventually(20) { (try cluster.status().links ?? []).count == 6 }
         #expect(up, "the second link instances never connected:\n\(cluster.logs())")
         for target in ["n2", "n3"] {
             for i in 0..<10 {
@@ -118,14 +117,16 @@ struct LinkProcessTests {
     /// of the batches that use it, and the peer decodes them (no rejects, replies flow).
     @Test func aDictionaryTrainedOnTrafficReachesThePeerAndIsUsed() async throws {
         let cluster = try LocalCluster(
-            nodes: ["n1", "n2"], environment: ["BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100"])
+            nodes: ["n1", "n2"],
+            environment: [
+                "BIZRA_LINK_CODEC": "zstd", "BIZRA_LINK_DICTIONARY_SAMPLES": "100",
+                "BIZRA_LINK_DICTIONARY_RETRAIN_SECONDS": "1",
+            ])
         defer { cluster.teardown() }
         func link(_ node: String, to peer: String) throws -> LinkStatus.Peer? {
             try cluster.status().links?.first { $0.node == node }?.peers.first { $0.node == peer }
         }
-        let up = try cluster.eventually(20) {
-            try (link("n1", to: "n2")?.connections ?? 0) > 0 && (link("n2", to: "n1")?.connections ?? 0) > 0
-        }
+        let up = try cluster.eventually(20) { try link("n1", to: "n2") != nil && link("n2", to: "n1") != nil }
         #expect(up, "links never came up:\n\(cluster.logs())")
         let bus = try cluster.client(node: "n1")
         defer { bus.close() }
@@ -150,7 +151,82 @@ struct LinkProcessTests {
         let used = try cluster.eventually(5) { (try link("n1", to: "n2")?.batchesOutByCodec?["zstd-dict"] ?? 0) > 0 }
         let n1 = try link("n1", to: "n2")
         #expect(used, "\(String(describing: n1))")
+        // Sampling goes on (one frame in 4): enough new traffic and a retraining is due; it
+        // logs the candidate's and the current dictionary's ratios on held-out frames (§9.6).
+        for i in 0..<300 {
+            _ = try await bus.request(
+                .service(node: "n2", name: "worker"), type: "worker.work", payload: Array("f\(i)".utf8))
+        }
+        let logPath = cluster.directory.logsDir + "/n1-compression-0.log"
+        let retrained = cluster.eventually(10) {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            return log.contains("zstd dictionary retrained") && log.contains("currentRatio=")
+        }
+        #expect(retrained, "n1's link never retrained its dictionary:\n\(cluster.logs())")
         #expect(try link("n2", to: "n1")?.rejectedIn == 0, "\(cluster.logs())")
+    }
+
+    /// The pool bound holds per node (§9.1): with two link instances on every node, n1's link
+    /// processes together never hold more than `poolSize` established connections to a peer's
+    /// link ports — while scaling, under traffic the core shards over both instances, and after
+    /// one instance is killed and restarted — and traffic still crosses. The core hands
+    /// cluster-scope topics and the frames for n2 and for n3 to instances by FNV-1a, which puts
+    /// "n2" and "n3" on different instances, so both of n1's instances send to one of the
+    /// peers: with `poolSize` 1 they take turns on its single slot.
+    @Test(arguments: [2, 1]) func twoLinkInstancesOfANodeStayWithinOnePoolPerPeer(poolSize: Int) async throws {
+        let cluster = try LocalCluster(nodes: Self.nodes, environment: ["BIZRA_LINK_POOL": "\(poolSize)"])
+        defer { cluster.teardown() }
+        #expect(try cluster.eventually(20) { try Self.ready(cluster) }, "links never came up:\n\(cluster.logs())")
+        let census = PoolCensus(
+            dataDir: cluster.directory.root, node: "n1",
+            peerPorts: ["n2": cluster.portBase + 100 + 10, "n3": cluster.portBase + 200 + 10])
+        census.start()
+        defer { census.stop() }
+        let scaled = try cluster.cli(["scale", "compression=2"])
+        #expect(scaled.status == 0, "\(scaled.output)")
+        #expect(try cluster.eventually(20) { (try cluster.status().links ?? []).count == 6 }, "\(cluster.logs())")
+        let bus = try cluster.client(node: "n1")
+        defer { bus.close() }
+        try await crossTraffic(bus, round: "a")
+        let victim = try cluster.status().children.first { $0.node == "n1" && $0.component == "compression" }
+        let pid = try #require(victim?.pid)
+        kill(pid, SIGKILL)
+        let restarted = try cluster.eventually(20) {
+            let status = try cluster.status()
+            let links = status.children.filter { $0.node == "n1" && $0.component == "compression" }
+            return links.count == 2 && !links.contains { $0.pid == pid } && (status.links ?? []).count == 6
+        }
+        #expect(restarted, "the killed link instance was not restarted:\n\(cluster.logs())")
+        try await crossTraffic(bus, round: "b")
+        let held = try cluster.status().links?.filter { $0.node == "n1" }.flatMap(\.peers).compactMap(\.nodeSlotsHeld)
+        #expect(held?.allSatisfy { $0 <= poolSize } ?? false, "\(String(describing: held))")
+        let seen = census.result()
+        #expect(seen.samples >= 20, "too few samples of /proc/net/tcp: \(seen)")
+        #expect(
+            seen.maxima.values.allSatisfy { $0 <= poolSize }, "more than \(poolSize) connections to a peer: \(seen)")
+        #expect(seen.maxima.values.allSatisfy { $0 >= 1 }, "never saw a connection to a peer: \(seen)")
+    }
+
+    /// Requests to the workers of n2 and n3 and cluster-scope messages: every reply comes back.
+    /// A link instance shows in the status a moment before its core can route to it ("no link
+    /// service"): first wait until each target answers.
+    func crossTraffic(_ bus: BusClient, round: String) async throws {
+        for target in ["n2", "n3"] {
+            let routed = try await eventually(20) {
+                let reply = try? await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: [1])
+                return reply != nil
+            }
+            #expect(routed, "no request reached \(target)")
+        }
+        for i in 0..<30 {
+            for target in ["n2", "n3"] {
+                let reply = try await bus.request(
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("\(round)\(i)".utf8))
+                #expect(reply.sender.node == target)
+            }
+            try bus.publish(topic: "worker.pool", scope: .cluster, type: "pool", payload: Array("\(round)\(i)".utf8))
+        }
     }
 
     func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
@@ -160,5 +236,53 @@ struct LinkProcessTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         return try await condition()
+    }
+}
+
+/// Samples, every `intervalMillis` on its own thread, the established connections from one
+/// node's link processes (found by command line) to each peer's first two link ports, and keeps
+/// the largest count seen per peer.
+final class PoolCensus: @unchecked Sendable {
+    let dataDir: String
+    let node: String
+    /// Each peer's first link port (instance 0); instance 1 listens on the next.
+    let peerPorts: [String: Int]
+    static let intervalMillis = 50
+    private let state = Mutex<(samples: Int, maxima: [String: Int])>((0, [:]))
+    private let stopping = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(dataDir: String, node: String, peerPorts: [String: Int]) {
+        self.dataDir = dataDir
+        self.node = node
+        self.peerPorts = peerPorts
+    }
+
+    func start() {
+        Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                sample()
+                usleep(UInt32(Self.intervalMillis) * 1000)
+            }
+            done.signal()
+        }.start()
+    }
+
+    func stop() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        done.wait()
+    }
+
+    func result() -> (samples: Int, maxima: [String: Int]) { state.withLock { $0 } }
+
+    private func sample() {
+        let pids = ProcNetTCP.pids(
+            executableSuffix: "bizra-compression", arguments: ["--node", node, "--data-dir", dataDir])
+        let inodes = ProcNetTCP.socketInodes(of: pids)
+        let counts = peerPorts.mapValues { ProcNetTCP.established(inodes: inodes, remotePorts: [$0, $0 + 1]) }
+        state.withLock { s in
+            s.samples += 1
+            for (peer, count) in counts { s.maxima[peer] = max(s.maxima[peer] ?? 0, count) }
+        }
     }
 }
