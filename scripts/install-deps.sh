@@ -2,7 +2,7 @@
 # Installs what BIZRA Mesh needs on a fresh Debian machine of this project's kind (Swift 6.3 is
 # part of the machine image): the C libraries it links and the tools its tests use.
 set -euo pipefail
-packages=(libzmq3-dev libsodium-dev liblz4-dev libzstd-dev pkg-config nftables iproute2)
+packages=(libzmq3-dev libsodium-dev liblz4-dev libzstd-dev pkg-config nftables iproute2 python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

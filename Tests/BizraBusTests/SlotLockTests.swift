@@ -54,27 +54,42 @@ import Testing
     /// kernel releases its lock.
     @Test func aKilledProcessGivesItsSlotBack() throws {
         let path = try Self.temporaryPath()
-        let child = Process()
         // flock(1) takes a flock(2) lock, which does not conflict with OFD locks on Linux: the
-        // child takes an OFD lock (F_OFD_SETLK = 37) through python3's fcntl instead.
-        child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        child.arguments = [
-            "python3", "-c",
+        // child takes an OFD lock (F_OFD_SETLK = 37) through python3's fcntl instead (python3 is
+        // part of the project's install: the conformance suite runs on it). posix_spawn, not
+        // Foundation's Process, which has hung in these tests.
+        let marker = path + ".child"
+        let script =
             "import fcntl,os,struct,time,sys;fd=os.open(sys.argv[1],os.O_RDWR|os.O_CREAT,0o600);"
-                + "fcntl.fcntl(fd,37,struct.pack('hhqqi',fcntl.F_WRLCK,0,0,0,0));print('held',flush=True);time.sleep(60)",
-            path,
-        ]
-        let output = Pipe()
-        child.standardOutput = output
-        guard (try? child.run()) != nil else { return }
-        defer { if child.isRunning { child.terminate() } }
-        let line = output.fileHandleForReading.availableData
-        try #require(String(decoding: line, as: UTF8.self).hasPrefix("held"), "the child did not take the slot")
+            + "fcntl.fcntl(fd,37,struct.pack('hhqqi',fcntl.F_WRLCK,0,0,0,0));"
+            + "open(sys.argv[2],'w').write('held');time.sleep(60)"
+        let words: [String] = ["python3", "-c", script, path, marker]
+        let argv = words.map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, "python3", nil, nil, argv, environ)
+        try #require(spawned == 0, "cannot start python3")
+        var reaped = false
+        defer {
+            if !reaped {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while (try? String(contentsOfFile: marker, encoding: .utf8)) != "held", Date() < deadline {
+            usleep(20_000)
+        }
+        let held = (try? String(contentsOfFile: marker, encoding: .utf8)) == "held"
+        try #require(held, "the child did not take the slot")
         let mine = SlotLock(path: path)
         #expect(!mine.tryAcquire(), "the child's slot was taken while it lives")
         #expect(SlotLock.isHeld(path: path))
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        reaped = true
         #expect(mine.tryAcquire(), "the killed child's slot was not released")
         mine.release()
     }
