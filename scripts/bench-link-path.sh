@@ -80,7 +80,7 @@ start() {
     done
     for i in 1 2; do
         for _ in $(seq 1 150); do
-            if "$BIN/bizra" status --json --data-dir "$WORK/n$i" 2>/dev/null | grep -q '"connections" : [12]'; then break; fi
+            if "$BIN/bizra" status --json --data-dir "$WORK/n$i" 2>/dev/null | grep -q '"dictionaryID"'; then break; fi
             sleep 0.2
         done
     done
