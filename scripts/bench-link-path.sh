@@ -72,7 +72,7 @@ EOF
 mkdir -p "$WORK/n2"
 cp -r "$WORK/n1/keys" "$WORK/n1/keyring.yaml" "$WORK/n2/"
 
-# start CODEC: both nodes up with BIZRA_LINK_CODEC=CODEC, links connected both ways.
+# start CODEC: both nodes up with BIZRA_LINK_CODEC=CODEC, links registered (they dial on demand).
 start() {
     for i in 1 2; do
         BIZRA_LINK_CODEC="$1" ip netns exec "bzp$i-$$" "$BIN/bizra" up --detach --node "n$i" \
