@@ -10,6 +10,7 @@
 # Usage: scripts/bench-link-path.sh [RUNS]   (median of RUNS per figure; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-netns.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 RUNS="${1:-3}"
 SECONDS_SENT="${BIZRA_BENCH_SECONDS:-8}"
@@ -23,29 +24,14 @@ RECEIVER=""
 cleanup() {
     [ -n "$RECEIVER" ] && kill "$RECEIVER" 2>/dev/null || true
     for i in 1 2; do "$BIN/bizra" down --data-dir "$WORK/n$i" >/dev/null 2>&1 || true; done
-    for ns in "$NS1" "$NS2"; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    netns_remove "$NS1" "$NS2"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 mkdir -p "$WORK"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
 
-ip netns add "$NS1"
-ip netns add "$NS2"
-ip link add eth0 netns "$NS1" type veth peer name eth0 netns "$NS2"
-for i in 1 2; do
-    ns="bzp$i-$$"
-    ip -n "$ns" link set lo up
-    ip -n "$ns" addr del 127.0.0.1/8 dev lo
-    ip -n "$ns" addr add 127.0.0.1/32 dev lo
-    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
-    ip -n "$ns" addr add "127.101.0.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-done
+netns_pair "$NS1" "$NS2"
 
 cat >"$WORK/path.yaml" <<'EOF'
 cluster: bizra-bench-path

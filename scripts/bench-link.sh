@@ -10,6 +10,7 @@
 # Namespaces get only 127.x addresses and no default route. Usage: scripts/bench-link.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-netns.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 RUNS="${1:-3}"
 swift build -c release >/dev/null
@@ -21,8 +22,7 @@ cleanup() {
     [ -n "$RECEIVER" ] && kill "$RECEIVER" 2>/dev/null || true
     "$BIN/bizra" down --data-dir "$WORK/cluster" >/dev/null 2>&1 || true
     "$BIN/bizra" down --data-dir "$WORK/cluster2" >/dev/null 2>&1 || true
-    ip netns del "$NS1" 2>/dev/null || true
-    ip netns del "$NS2" 2>/dev/null || true
+    netns_remove "$NS1" "$NS2"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -74,18 +74,7 @@ echo "== 4. latency at 1000 msg/s (200-byte messages)"
 "$BIN/bizra" bench link --mode batched --codec auto --rate 1000 --messages 5000 | tail -1
 
 echo "== 5. two namespace hosts, veth capped at 10 Mbit/s by tc tbf"
-ip netns add "$NS1"
-ip netns add "$NS2"
-ip link add eth0 netns "$NS1" type veth peer name eth0 netns "$NS2"
-for i in 1 2; do
-    ns="bzb$i-$$"
-    ip -n "$ns" link set lo up
-    ip -n "$ns" addr del 127.0.0.1/8 dev lo
-    ip -n "$ns" addr add 127.0.0.1/32 dev lo
-    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
-    ip -n "$ns" addr add "127.101.0.$i/24" dev eth0
-    ip -n "$ns" link set eth0 up
-done
+netns_pair "$NS1" "$NS2"
 ip netns exec "$NS1" tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 100ms
 for codec in none auto; do
     rates=()
