@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
-        .testTarget(name: "BizraLinkTests", dependencies: ["BizraLink", "BizraCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "BizraLinkTests", dependencies: ["BizraLink", "BizraCrypto", "CSodium"], swiftSettings: strict),
         .testTarget(name: "BizraSimTests", dependencies: ["BizraSim"], swiftSettings: strict),
         .testTarget(name: "BizraKVTests", dependencies: ["BizraKV", "BizraRaft"], swiftSettings: strict),
         .testTarget(name: "BizraWALTests", dependencies: ["BizraWAL", "BizraRaft"], swiftSettings: strict),

@@ -230,56 +230,63 @@ final class LinkDialer: @unchecked Sendable {
 
     /// The record layer of a connection: none on a plain link.
     struct Session {
-        var sealer: LinkSealer?
-        var opener: LinkOpener?
+        var sealer: CurveZMQ.Sealer?
+        var opener: CurveZMQ.Opener?
     }
 
-    /// Says hello; on an encrypted link, also completes the handshake (§9.10). Nil: give up
-    /// on this connection.
+    /// Says hello; on an encrypted link, runs the CurveZMQ handshake as its client (§9.10).
+    /// Nil: give up on this connection.
     private func greet(_ fd: Int32) -> Session? {
-        let hello = Link.Hello(node: service.node.id, instance: UInt16(service.instance))
         guard let own = service.secureKey else {
-            let bytes = LinkEncoder.hello(hello)
+            let bytes = LinkEncoder.hello(Link.Hello(node: service.node.id, instance: UInt16(service.instance)))
             return TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) ? Session() : nil
         }
-        let mine = SessionCrypto.EphemeralKeyPair.generate()
-        let proof = own.sign(Link.helloTranscript(hello, ephemeral: mine.publicKey))
-        let bytes = LinkEncoder.secureHello(hello, ephemeral: mine.publicKey, signature: proof)
-        guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return nil }
+        guard let serverKey = service.peerCurveKey(peer.node.id) else {
+            peer.recordRejected()
+            log.warning(
+                "encrypted link to peer not attempted: no usable \(peer.node.id)/compression key in the keyring")
+            return nil
+        }
+        var client = CurveZMQClient(
+            permanent: own, serverKey: serverKey, metadata: service.curveMetadata, limits: service.limits)
+        var random = SodiumRandom()
+        guard TCPSocket.writeAll(fd, client.hello(random: &random), deadlineMillis: Self.writeDeadlineMillis) else {
+            return nil
+        }
         TCPSocket.setReceiveTimeout(fd, millis: Int(Self.connectTimeoutMillis) * 5)
         defer { TCPSocket.setReceiveTimeout(fd, millis: 0) }
-        let decoder = LinkDecoder(limits: service.limits)
-        var buffer = [UInt8](repeating: 0, count: 512)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return nil }
-            decoder.append(Array(buffer[..<count]))
-            guard let (message, _) = try? decoder.next() else { continue }
-            guard case .secureWelcome(let theirs, let signature) = message, decoder.bufferedBytes == 0,
-                let key = service.peerPublicKey(peer.node.id),
-                Ed25519.verify(
-                    signature: signature, message: Link.welcomeTranscript(listener: theirs, dialer: mine.publicKey),
-                    publicKey: key),
-                let keys = SessionCrypto.dialerKeys(own: mine, listener: theirs)
-            else {
-                peer.recordRejected()
-                log.warning("encrypted link handshake with peer failed (wrong key, or the peer is not encrypted)")
-                return nil
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        do {
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else {
+                    throw LinkError(.crypto, "the peer closed the connection (is its link encrypted, with this key?)")
+                }
+                switch try client.receive(Array(buffer[..<count]), random: &random) {
+                case .wait: continue
+                case .send(let bytes), .refuse(let bytes, _):
+                    guard TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis) else { return nil }
+                case .established(let bytes, let session):
+                    guard bytes.isEmpty || TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis)
+                    else { return nil }
+                    return Session(sealer: session.sealer, opener: session.opener)
+                }
             }
-            return Session(
-                sealer: LinkSealer(key: keys.send), opener: LinkOpener(key: keys.receive, limits: service.limits))
+        } catch {
+            peer.recordRejected()
+            log.warning("encrypted link handshake with peer failed: \(error)")
+            return nil
         }
     }
 
     /// Reads the peer's pongs (round-trip time) and acknowledgements on a dialed connection.
-    private func readAnswers(_ fd: Int32, opener: LinkOpener?, inFlight: InFlightBatches) {
+    private func readAnswers(_ fd: Int32, opener: CurveZMQ.Opener?, inFlight: InFlightBatches) {
         let decoder = LinkDecoder(limits: service.limits)
         var buffer = [UInt8](repeating: 0, count: 4096)
+        // Starts with no new bytes: what the handshake read past READY is already in the opener.
+        var chunk: [UInt8] = []
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return }
             do {
-                let chunk = Array(buffer[..<count])
                 if let opener {
                     opener.append(chunk)
                     while let plain = try opener.next() { decoder.append(plain) }
@@ -298,8 +305,12 @@ final class LinkDialer: @unchecked Sendable {
                 }
             } catch {
                 peer.recordRejected()
+                log.warning("answers from peer refused; closing the connection: \(error)")
                 return
             }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            chunk = Array(buffer[..<count])
         }
     }
 }

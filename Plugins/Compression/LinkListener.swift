@@ -58,11 +58,14 @@ final class LinkListener: @unchecked Sendable {
     }
 
     /// One inbound connection's state: its peer once it said hello, and on an encrypted link
-    /// the record layer in each direction.
+    /// the CurveZMQ server until the handshake completes, then the record layer each way.
     private struct Inbound {
         var peer: PeerLink?
-        var opener: LinkOpener?
-        var sealer: LinkSealer?
+        /// The peer an encrypted dialer claimed to be, refused or not (for counting).
+        var claimed: PeerLink?
+        var curve: CurveZMQServer?
+        var opener: CurveZMQ.Opener?
+        var sealer: CurveZMQ.Sealer?
         var batches: UInt64 = 0
         var acked: UInt64 = 0
 
@@ -73,24 +76,30 @@ final class LinkListener: @unchecked Sendable {
         let decoder = LinkDecoder(limits: service.limits)
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var state = Inbound()
+        if let own = service.secureKey {
+            state.curve = CurveZMQServer(permanent: own, metadata: service.curveMetadata, limits: service.limits)
+        }
         while !service.stopping.load(ordering: .relaxed) {
             let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             do {
-                let chunk = Array(buffer[..<count])
+                var chunk = Array(buffer[..<count])
+                if state.curve != nil {
+                    guard try handshake(chunk, state: &state, connection: connection) else { continue }
+                    chunk = []  // bytes past INITIATE are already in the opener
+                }
                 if let opener = state.opener {
                     opener.append(chunk)
                     while let plain = try opener.next() { decoder.append(plain) }
                 } else {
+                    if state.peer == nil && decoder.bufferedBytes == 0 && CurveZMQ.startsWithHello(chunk[...]) {
+                        throw LinkError(.crypto, "a CurveZMQ HELLO: the dialer encrypts, this link does not")
+                    }
                     decoder.append(chunk)
                 }
                 while let (message, wireBytes) = try decoder.next() {
                     guard let known = state.peer else {
-                        try greet(message, state: &state, connection: connection)
-                        // On an encrypted link the dialer waits for the welcome: nothing unsealed follows.
-                        guard state.opener == nil || decoder.bufferedBytes == 0 else {
-                            throw LinkError(.malformed, "link frames before the handshake completed")
-                        }
+                        state.peer = try greet(message)
                         continue
                     }
                     if case .batch = message { state.batches += 1 }
@@ -107,43 +116,65 @@ final class LinkListener: @unchecked Sendable {
                     state.acked = state.batches
                 }
             } catch {
-                state.peer?.recordRejected()
-                log.warning("inbound link closed: \(error)", metadata: ["peer": "\(state.peer?.node.id ?? "?")"])
+                refused(error, state: state)
                 return
             }
         }
     }
 
-    /// The first link frame: a plain hello, or on an encrypted link a secure hello answered
-    /// with a welcome, after which both directions are sealed.
-    private func greet(_ message: Link.Message, state: inout Inbound, connection: Int32) throws(LinkError) {
+    /// Counts and logs a connection closed for bytes it sent: against its peer when known.
+    private func refused(_ error: any Error, state: Inbound) {
+        let peer = state.peer ?? state.claimed
+        if let peer {
+            peer.recordRejected()
+        } else {
+            let total = service.rejectedUnidentified.add(1, ordering: .relaxed).newValue
+            log.warning("inbound link refused before its peer was known (\(total) so far): \(error)")
+            return
+        }
+        log.warning("inbound link closed: \(error)", metadata: ["peer": "\(peer?.node.id ?? "?")"])
+    }
+
+    /// Feeds the CurveZMQ server (§9.10); true once the handshake completed (the peer is then
+    /// known and the record layer set), false while it goes on. Throws to close the connection.
+    private func handshake(_ chunk: [UInt8], state: inout Inbound, connection: Int32) throws(LinkError) -> Bool {
+        var random = SodiumRandom()
+        let keys = service.currentCookieKeys(random: &random)
+        var claimedNode = ""
+        let step = try state.curve!.receive(chunk, cookieKeys: keys, random: &random) { [service] metadata in
+            guard let claim = CurveZMQ.claimedIdentity(metadata), service.peers[claim.node] != nil else { return nil }
+            claimedNode = claim.node
+            return service.peerCurveKey(claim.node)
+        }
+        switch step {
+        case .wait: return false
+        case .send(let bytes):
+            guard TCPSocket.writeAll(connection, bytes, deadlineMillis: 1000) else {
+                throw LinkError(.crypto, "cannot answer the handshake")
+            }
+            return false
+        case .refuse(let bytes, let reason):
+            _ = TCPSocket.writeAll(connection, bytes, deadlineMillis: 1000)
+            state.claimed = service.peers[claimedNode]
+            throw reason
+        case .established(let bytes, let session):
+            guard let claim = CurveZMQ.claimedIdentity(session.peerMetadata) else {
+                throw LinkError(.malformed, "INITIATE metadata lacks Node or Instance")
+            }
+            state.claimed = try peer(claim)
+            guard TCPSocket.writeAll(connection, bytes, deadlineMillis: 1000) else {
+                throw LinkError(.crypto, "cannot answer the handshake")
+            }
+            (state.peer, state.curve) = (state.claimed, nil)
+            (state.opener, state.sealer) = (session.opener, session.sealer)
+            return true
+        }
+    }
+
+    /// The first link frame of a plain link: a hello from a peer node.
+    private func greet(_ message: Link.Message) throws(LinkError) -> PeerLink {
         switch message {
-        case .hello(let hello):
-            guard service.secureKey == nil else {
-                throw LinkError(.crypto, "plain hello from \(hello.node); this link requires encryption")
-            }
-            state.peer = try peer(hello)
-        case .secureHello(let hello, let ephemeral, let signature):
-            guard let own = service.secureKey else {
-                throw LinkError(.crypto, "encrypted hello from \(hello.node); this link is not encrypted")
-            }
-            let peer = try peer(hello)
-            guard let key = service.peerPublicKey(hello.node),
-                Ed25519.verify(
-                    signature: signature, message: Link.helloTranscript(hello, ephemeral: ephemeral), publicKey: key)
-            else { throw LinkError(.crypto, "hello from \(hello.node) is not signed by its link key") }
-            let mine = SessionCrypto.EphemeralKeyPair.generate()
-            guard let keys = SessionCrypto.listenerKeys(own: mine, dialer: ephemeral) else {
-                throw LinkError(.crypto, "unusable ephemeral key from \(hello.node)")
-            }
-            let proof = own.sign(Link.welcomeTranscript(listener: mine.publicKey, dialer: ephemeral))
-            let welcome = LinkEncoder.secureWelcome(ephemeral: mine.publicKey, signature: proof)
-            guard TCPSocket.writeAll(connection, welcome, deadlineMillis: 1000) else {
-                throw LinkError(.crypto, "cannot answer the hello")
-            }
-            state.peer = peer
-            state.opener = LinkOpener(key: keys.receive, limits: service.limits)
-            state.sealer = LinkSealer(key: keys.send)
+        case .hello(let hello): return try peer(hello)
         default:
             throw LinkError(.malformed, "the first link frame is not a hello")
         }
@@ -171,7 +202,7 @@ final class LinkListener: @unchecked Sendable {
         case .ping(let token):
             peer.record(controlIn: wireBytes)
             return LinkEncoder.pong(token: token)
-        case .dictionary, .pong, .hello, .ack, .secureHello, .secureWelcome:
+        case .dictionary, .pong, .hello, .ack:
             peer.record(controlIn: wireBytes)
             return nil
         }

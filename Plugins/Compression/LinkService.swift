@@ -36,8 +36,14 @@ final class LinkService: @unchecked Sendable {
     /// Dictionaries adopted by this process so far (the generation part of their ids).
     private let dictionaryGeneration = Atomic<UInt32>(0)
     private let recorder: TrafficRecorder?
-    /// This link's Ed25519 key (`<node>/compression`) when links are encrypted, else nil.
-    let secureKey: Ed25519.KeyPair?
+    /// This link's permanent CurveZMQ key when links are encrypted (docs/PROTOCOL.md §9.10):
+    /// the node's `<node>/compression` Ed25519 key converted to Curve25519; else nil.
+    let secureKey: Curve25519Box.KeyPair?
+    /// The listener's CurveZMQ cookie keys, rotated every minute (§9.10).
+    let cookieKeys = Mutex(CurveZMQ.CookieKeys())
+    /// Inbound connections refused before their peer was known (a failed or plain/encrypted
+    /// mismatched handshake); per-peer refusals are counted in the peer's `rejectedIn`.
+    let rejectedUnidentified = Atomic<Int>(0)
     private let keyStore: KeyStore
     private let keyringPath: String?
     private let keyring: Mutex<Keyring>
@@ -68,7 +74,9 @@ final class LinkService: @unchecked Sendable {
         keyStore = KeyStore(directory: context.dataDirectory)
         keyringPath = context.config.keyringPath
         keyring = Mutex(try keyStore.keyring(extraPath: context.config.keyringPath))
-        secureKey = settings.secure ? try keyStore.load(keyName: context.principal.keyName) : nil
+        secureKey =
+            try settings.secure
+            ? Curve25519Box.KeyPair(ed25519: keyStore.load(keyName: context.principal.keyName)) : nil
         recorder = settings.recordPath.flatMap {
             TrafficRecorder(path: "\($0)-\(context.node.id)-\(context.principal.instance)")
         }
@@ -162,6 +170,23 @@ final class LinkService: @unchecked Sendable {
         guard let fresh = try? keyStore.keyring(extraPath: keyringPath) else { return nil }
         keyring.withLock { $0 = fresh }
         return fresh.publicKey(for: name)
+    }
+
+    /// The permanent CurveZMQ key of `node`: its link key from the keyring, converted.
+    func peerCurveKey(_ node: String) -> [UInt8]? {
+        peerPublicKey(node).flatMap { Curve25519Box.publicKey(ed25519: $0) }
+    }
+
+    /// What this link says about itself in INITIATE and READY.
+    var curveMetadata: CurveZMQ.Metadata { CurveZMQ.identity(node: node.id, instance: UInt16(instance)) }
+
+    /// The cookie keys, rotated for now (monotonic seconds).
+    func currentCookieKeys(random: inout SodiumRandom) -> CurveZMQ.CookieKeys {
+        let now = DispatchTime.now().uptimeNanoseconds / 1_000_000_000
+        return cookieKeys.withLock { keys in
+            keys.rotate(nowSeconds: now, random: &random)
+            return keys
+        }
     }
 
     // MARK: dictionary

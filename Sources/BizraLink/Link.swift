@@ -52,10 +52,6 @@ public enum Link {
         case pong = 4
         case dictionary = 5
         case ack = 6
-        /// The dialer's hello on an encrypted link (§9.10).
-        case secureHello = 7
-        /// The listener's answer on an encrypted link.
-        case secureWelcome = 8
     }
 
     /// The codec flag of a batch: one byte in front of its block.
@@ -101,23 +97,6 @@ public enum Link {
         case dictionary(id: UInt32, bytes: [UInt8])
         /// How many batches the receiver has taken from this connection so far (cumulative).
         case ack(batches: UInt64)
-        /// An encrypted link's hello: the dialer's ephemeral X25519 key, signed with its node's
-        /// link (compression) Ed25519 key over `Link.helloTranscript`.
-        case secureHello(Hello, ephemeral: [UInt8], signature: [UInt8])
-        /// The listener's ephemeral key, signed over `Link.welcomeTranscript`.
-        case secureWelcome(ephemeral: [UInt8], signature: [UInt8])
-    }
-
-    /// What a dialer signs in its secure hello.
-    public static func helloTranscript(_ hello: Hello, ephemeral: [UInt8]) -> [UInt8] {
-        Array("BMLP1 hello".utf8) + ephemeral + Array(hello.node.utf8) + [
-            UInt8(hello.instance >> 8), UInt8(hello.instance & 0xFF),
-        ]
-    }
-
-    /// What a listener signs in its welcome: both ephemeral keys, binding the answer to the hello.
-    public static func welcomeTranscript(listener: [UInt8], dialer: [UInt8]) -> [UInt8] {
-        Array("BMLP1 welcome".utf8) + listener + dialer
     }
 }
 
@@ -135,7 +114,8 @@ public struct LinkError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownDictionary = "unknown_dictionary"
         /// A hello with another protocol version.
         case version
-        /// An encrypted link's handshake or record that does not verify or open.
+        /// An encrypted link's command that does not open, a nonce out of order, or a peer whose
+        /// key or mode does not match (CurveZMQ, docs/PROTOCOL.md §9.10).
         case crypto
     }
 

@@ -55,11 +55,6 @@ public final class LinkDecoder: @unchecked Sendable {
         let message: Link.Message
         switch type {
         case .hello: message = .hello(try Self.hello(&r))
-        case .secureHello:
-            let hello = try Self.hello(&r)
-            message = .secureHello(hello, ephemeral: Array(try r.take(32)), signature: Array(try r.take(64)))
-        case .secureWelcome:
-            message = .secureWelcome(ephemeral: Array(try r.take(32)), signature: Array(try r.take(64)))
         case .ping: message = .ping(token: try r.u64())
         case .pong: message = .pong(token: try r.u64())
         case .ack: message = .ack(batches: try r.u64())

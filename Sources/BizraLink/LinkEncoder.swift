@@ -33,31 +33,6 @@ public final class LinkEncoder: @unchecked Sendable {
         return w.buffer
     }
 
-    public static func secureHello(_ hello: Link.Hello, ephemeral: [UInt8], signature: [UInt8]) -> [UInt8] {
-        let node = Array(hello.node.utf8.prefix(255))
-        var w = LinkWriter(capacity: 110 + node.count)
-        w.u32(0)
-        w.u8(Link.FrameType.secureHello.rawValue)
-        w.u8(Link.version)
-        w.u8(UInt8(node.count))
-        w.bytes(node)
-        w.u16(hello.instance)
-        w.bytes(ephemeral)
-        w.bytes(signature)
-        w.patchLength(at: 0)
-        return w.buffer
-    }
-
-    public static func secureWelcome(ephemeral: [UInt8], signature: [UInt8]) -> [UInt8] {
-        var w = LinkWriter(capacity: 101)
-        w.u32(0)
-        w.u8(Link.FrameType.secureWelcome.rawValue)
-        w.bytes(ephemeral)
-        w.bytes(signature)
-        w.patchLength(at: 0)
-        return w.buffer
-    }
-
     public static func ping(token: UInt64) -> [UInt8] { control(.ping, token) }
     public static func pong(token: UInt64) -> [UInt8] { control(.pong, token) }
     public static func ack(batches: UInt64) -> [UInt8] { control(.ack, batches) }

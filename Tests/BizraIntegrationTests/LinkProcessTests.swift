@@ -90,8 +90,9 @@ struct LinkProcessTests {
         #expect(ports == [cluster.portBase + 100 + 10, cluster.portBase + 100 + 11], "\(ports)")
     }
 
-    /// `BIZRA_LINK_SECURE=on`: the links run the signed ephemeral key exchange and encrypt
-    /// every record; requests and cluster topics cross nodes as before.
+    /// `BIZRA_LINK_SECURE=on`: the links run CurveZMQ (RFC 26, docs/PROTOCOL.md §9.10) with the
+    /// nodes' link keys; requests and cluster topics cross nodes as before, and no peer's
+    /// handshake or record is refused.
     @Test func encryptedLinksCarryRequestsAndTopics() async throws {
         let cluster = try LocalCluster(nodes: Self.nodes, environment: ["BIZRA_LINK_SECURE": "on"])
         defer { cluster.teardown() }
@@ -111,6 +112,10 @@ struct LinkProcessTests {
         #expect(received, "the cluster-scope message did not cross the encrypted link")
         let logs = try String(contentsOfFile: cluster.directory.logsDir + "/n1-compression-0.log", encoding: .utf8)
         #expect(logs.contains("encrypted=true"), "\(logs)")
+        let rejected = try cluster.status().links?.flatMap { link in
+            link.peers.map { "\(link.node)<-\($0.node): \($0.rejectedIn)" }
+        }
+        #expect(rejected?.allSatisfy { $0.hasSuffix(": 0") } == true, "\(rejected ?? [])\n\(cluster.logs())")
     }
 
     /// The link trains a zstd dictionary on the frames it carries, sends it to the peer ahead

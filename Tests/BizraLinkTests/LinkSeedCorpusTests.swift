@@ -21,15 +21,7 @@ import Testing
                 LinkEncoder.hello(.init(node: "n1", instance: 0)) + LinkEncoder.ping(token: 1)
                     + LinkEncoder.pong(token: 1)
             ),
-            (
-                "secure-hello-welcome-ack",
-                LinkEncoder.secureHello(
-                    .init(node: "n2", instance: 1), ephemeral: Array(repeating: 9, count: 32),
-                    signature: Array(repeating: 3, count: 64))
-                    + LinkEncoder.secureWelcome(
-                        ephemeral: Array(repeating: 4, count: 32), signature: Array(repeating: 5, count: 64))
-                    + LinkEncoder.ack(batches: 3)
-            ),
+            ("hello-ack", LinkEncoder.hello(.init(node: "n2", instance: 1)) + LinkEncoder.ack(batches: 3)),
             ("batch-raw-single", encoder.batch(frames.prefix(1), codec: .none).bytes),
             ("batch-lz4", encoder.batch(frames, codec: .lz4).bytes),
             ("batch-zstd", encoder.batch(frames, codec: .zstd).bytes),
