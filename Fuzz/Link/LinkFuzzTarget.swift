@@ -6,8 +6,9 @@ import BizraLink
     import Darwin
 #endif
 
-/// libFuzzer entry point for the link frame decoder (`LinkDecoder`): any bytes must decode or
-/// be refused with a `LinkError`, never crash, hang or allocate beyond the limits.
+/// libFuzzer entry point for the link frame decoder (`LinkDecoder`) and the CurveZMQ command and
+/// metadata decoders of encrypted links: any bytes must decode or be refused with a `LinkError`,
+/// never crash, hang or allocate beyond the limits.
 ///
 /// Each input is fed twice, whole and in two pieces at an input-chosen split, and both ways
 /// must give the same messages (streaming reassembly is exact). Every decoded batch must
@@ -57,6 +58,18 @@ enum LinkFuzzOracle {
                     again.error == nil && again.messages == [.batch(frames: frames, codec: batch.codec)],
                     "a batch did not round-trip under \(codec)")
             }
+        }
+        checkCurveZMQ(bytes)
+    }
+
+    /// The same bytes as one CurveZMQ command and as metadata (§9.10): refused with a
+    /// `LinkError` or decoded, and a decoded command re-encodes to exactly its bytes.
+    static func checkCurveZMQ(_ bytes: [UInt8]) {
+        if let command = try? CurveZMQ.Command.decode(bytes[...]) {
+            precondition(command.encoded() == bytes, "a CurveZMQ command did not round-trip")
+        }
+        if let metadata = try? CurveZMQ.Metadata.decode(bytes[...]) {
+            precondition(metadata.encoded() == bytes, "CurveZMQ metadata did not round-trip")
         }
     }
 }
