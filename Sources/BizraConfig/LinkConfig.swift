@@ -5,8 +5,8 @@ public struct LinkConfig: Sendable, Equatable {
     public var codec: String
     /// The most connections each link instance keeps to each peer.
     public var poolSize: Int
-    /// Encrypt links (signed ephemeral X25519 handshake with the nodes' `compression` keys,
-    /// XChaCha20-Poly1305 records).
+    /// Encrypt links with CurveZMQ (RFC 26, over the link framing; docs/PROTOCOL.md §9.10), the
+    /// nodes' `compression` keys being the permanent keys.
     public var encrypt: Bool
     /// Train a zstd dictionary on sampled traffic and send it to peers.
     public var dictionary: Bool
