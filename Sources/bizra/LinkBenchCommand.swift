@@ -21,6 +21,7 @@ struct LinkBench: AsyncParsableCommand {
     @Option(help: "both, send or receive.") var role = "both"
     @Option(help: "Receiver address (send/receive roles).") var address = "127.0.0.1"
     @Option(help: "Receiver port (send/receive roles; 0 picks one for --role both).") var port = 0
+    @Flag(help: "Encrypt with CurveZMQ as `link: encrypt: true` does (--role both only).") var encrypt = false
 
     func run() async throws {
         try await CLIError.reporting {
@@ -30,11 +31,12 @@ struct LinkBench: AsyncParsableCommand {
                 throw CLIError(
                     "--codec auto|none|lz4|zstd, --mode batched|unbatched, --role both|send|receive", exitCode: 2)
             }
+            guard !encrypt || role == "both" else { throw CLIError("--encrypt needs --role both", exitCode: 2) }
             let corpus =
                 try sample.map { try LinkSample.load(path: $0) } ?? LinkSample.synthetic(count: 4096, bytes: bytes)
             let options = LinkBenchmark.SenderOptions(
                 messages: corpus, count: messages, seconds: seconds, ratePerSecond: rate, batched: mode == "batched",
-                codec: policy)
+                codec: policy, encryption: encrypt ? .generate() : nil)
             switch role {
             case "receive": report(try receiveOnce(port: port))
             case "send": try sendOnce(options)
@@ -75,7 +77,7 @@ struct LinkBench: AsyncParsableCommand {
         let done = DispatchSemaphore(value: 0)
         Thread {
             let fd = accept(listener, nil, nil)
-            result.withLock { $0 = LinkBenchmark.receive(fd) }
+            result.withLock { $0 = LinkBenchmark.receive(fd, encryption: options.encryption) }
             close(fd)
             done.signal()
         }.start()
@@ -95,7 +97,8 @@ struct LinkBench: AsyncParsableCommand {
             String(
                 format:
                     "link bench (%@): delivered %d (duplicates %d) in %.2f s = %.0f msg/s; raw %.1f MB, wire %.1f MB, ratio %.2f; latency p50 %.0f µs p99 %.0f µs",
-                role == "receive" ? "receiver" : "\(mode), codec \(codec)", r.delivered, r.duplicates, r.seconds,
+                role == "receive" ? "receiver" : "\(mode), codec \(codec)\(encrypt ? ", CurveZMQ" : "")", r.delivered,
+                r.duplicates, r.seconds,
                 r.rate, Double(r.rawBytes) / 1e6,
                 Double(r.wireBytes) / 1e6, r.wireBytes > 0 ? Double(r.rawBytes) / Double(r.wireBytes) : 0,
                 r.quantile(0.5), r.quantile(0.99)))

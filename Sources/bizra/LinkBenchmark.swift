@@ -1,4 +1,5 @@
 import BizraBus
+import BizraCrypto
 import BizraLink
 import Foundation
 import Synchronization
@@ -16,6 +17,24 @@ enum LinkBenchmark {
         var ratePerSecond: Double
         var batched: Bool
         var codec: LinkCodecPolicy.Mode
+        /// Run CurveZMQ over the connection (docs/PROTOCOL.md §9.10), as `link: encrypt: true` does.
+        var encryption: Encryption?
+    }
+
+    /// Permanent keys for an encrypted run: fresh for the run, known to both ends of the process.
+    struct Encryption: Sendable {
+        let server: Curve25519Box.KeyPair
+        let client: Curve25519Box.KeyPair
+
+        static func generate() -> Encryption {
+            var random = SodiumRandom()
+            func pair() -> Curve25519Box.KeyPair {
+                var seed = (0..<4).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
+                defer { Curve25519Box.wipe(&seed) }
+                return Curve25519Box.KeyPair(seed: seed)
+            }
+            return Encryption(server: pair(), client: pair())
+        }
     }
 
     struct Received: Sendable {
@@ -38,18 +57,28 @@ enum LinkBenchmark {
 
     static func nowNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Reads one connection to its end.
-    static func receive(_ fd: Int32, latencySamplesMax: Int = 1_000_000) -> Received {
+    /// Reads one connection to its end (as the CurveZMQ server first, when encrypted).
+    static func receive(_ fd: Int32, encryption: Encryption? = nil, latencySamplesMax: Int = 1_000_000) -> Received {
         let decoder = LinkDecoder()
         var result = Received()
         var seen = SequenceBitmap()
         var buffer = [UInt8](repeating: 0, count: 256 << 10)
+        var opener: CurveZMQ.Opener?
+        if let encryption {
+            guard let session = serverHandshake(fd, encryption) else { return result }
+            opener = session.opener
+        }
+        var readBytes = 0
+        var chunk: [UInt8] = []
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { break }
-            buffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            if let opener {
+                opener.append(chunk)
+                while let plain = try? opener.next() { decoder.append(plain) }
+            } else {
+                decoder.append(chunk)
+            }
             while let (message, wire) = try? decoder.next() {
-                result.wireBytes += wire
+                result.wireBytes = opener == nil ? result.wireBytes + wire : readBytes
                 guard case .batch(let frames, _) = message else { continue }
                 let now = nowNanos()
                 if result.firstNanos == 0 { result.firstNanos = now }
@@ -68,8 +97,58 @@ enum LinkBenchmark {
                     }
                 }
             }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            readBytes += count
+            chunk = Array(buffer[..<count])
         }
         return result
+    }
+
+    private static func serverHandshake(_ fd: Int32, _ keys: Encryption) -> CurveZMQ.Session? {
+        var server = CurveZMQServer(
+            permanent: keys.server, metadata: CurveZMQ.identity(node: "receiver", instance: 0), limits: .defaults)
+        var random = SodiumRandom()
+        var cookies = CurveZMQ.CookieKeys()
+        cookies.rotate(nowSeconds: 0, random: &random)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0,
+                let step = try? server.receive(
+                    Array(buffer[..<count]), cookieKeys: cookies, random: &random,
+                    authorize: { _ in keys.client.publicKey }
+                )
+            else { return nil }
+            switch step {
+            case .wait: continue
+            case .send(let bytes): guard TCPSocket.writeAll(fd, bytes, deadlineMillis: 5000) else { return nil }
+            case .refuse: return nil
+            case .established(let bytes, let session):
+                return TCPSocket.writeAll(fd, bytes, deadlineMillis: 5000) ? session : nil
+            }
+        }
+    }
+
+    private static func clientHandshake(_ fd: Int32, _ keys: Encryption) -> CurveZMQ.Session? {
+        var client = CurveZMQClient(
+            permanent: keys.client, serverKey: keys.server.publicKey,
+            metadata: CurveZMQ.identity(node: "sender", instance: 0), limits: .defaults)
+        var random = SodiumRandom()
+        guard TCPSocket.writeAll(fd, client.hello(random: &random), deadlineMillis: 5000) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0, let step = try? client.receive(Array(buffer[..<count]), random: &random) else {
+                return nil
+            }
+            switch step {
+            case .wait: continue
+            case .send(let bytes), .refuse(let bytes, _):
+                guard TCPSocket.writeAll(fd, bytes, deadlineMillis: 5000) else { return nil }
+            case .established(_, let session): return session
+            }
+        }
     }
 
     /// Sends until `count` messages or `seconds` pass, then closes the connection.
@@ -108,11 +187,22 @@ enum LinkBenchmark {
         var policy = LinkCodecPolicy(mode: options.codec)
         var batches = 0
         var codecs: [String: Int] = [:]
+        var sealer: CurveZMQ.Sealer?
+        if let encryption = options.encryption {
+            guard let session = clientHandshake(fd, encryption) else {
+                shutdown(fd, Int32(SHUT_WR))
+                queue.writerDone(batches: 0, codecs: [:])
+                return
+            }
+            sealer = session.sealer
+        }
         while let (frames, backlogged) = queue.take(framesMax: options.batched ? 1024 : 1) {
             let codec = policy.choose(frames: frames.count, backlogged: backlogged, hasDictionary: false)
             let batch = encoder.batch(frames, codec: codec)
             policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
-            guard TCPSocket.writeAll(fd, batch.bytes, deadlineMillis: 30_000) else { break }
+            guard TCPSocket.writeAll(fd, sealer?.seal(batch.bytes) ?? batch.bytes, deadlineMillis: 30_000) else {
+                break
+            }
             batches += 1
             codecs[batch.codec.description, default: 0] += 1
         }
