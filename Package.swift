@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(name: "fuzz-link", dependencies: ["BizraLink"], path: "Fuzz/Link", swiftSettings: strict),
 
         // Tests mirror modules; integration tests start real processes.
-        .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto"], swiftSettings: strict),
+        .testTarget(name: "BizraCryptoTests", dependencies: ["BizraCrypto", "CSodium"], swiftSettings: strict),
         .testTarget(name: "BizraConfigTests", dependencies: ["BizraConfig"], swiftSettings: strict),
         .testTarget(name: "BizraBusTests", dependencies: ["BizraBus", "BizraCrypto"], swiftSettings: strict),
         .testTarget(

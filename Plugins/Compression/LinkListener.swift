@@ -124,15 +124,13 @@ final class LinkListener: @unchecked Sendable {
 
     /// Counts and logs a connection closed for bytes it sent: against its peer when known.
     private func refused(_ error: any Error, state: Inbound) {
-        let peer = state.peer ?? state.claimed
-        if let peer {
-            peer.recordRejected()
-        } else {
+        guard let peer = state.peer ?? state.claimed else {
             let total = service.rejectedUnidentified.add(1, ordering: .relaxed).newValue
             log.warning("inbound link refused before its peer was known (\(total) so far): \(error)")
             return
         }
-        log.warning("inbound link closed: \(error)", metadata: ["peer": "\(peer?.node.id ?? "?")"])
+        peer.recordRejected()
+        log.warning("inbound link closed: \(error)", metadata: ["peer": "\(peer.node.id)"])
     }
 
     /// Feeds the CurveZMQ server (§9.10); true once the handshake completed (the peer is then

@@ -13,17 +13,18 @@ extension CurveZMQ {
 
         public init() {}
 
-        /// Makes the keys right for `nowSeconds` (any monotonic clock): a new current key when
-        /// none exists or a period has passed; the old one stays as `previous` only if it was
-        /// current within the last period.
+        /// Makes the keys right for `nowSeconds` (any monotonic clock). MUST be called before
+        /// each use: a key seals cookies for one period from `since` and opens them for one more,
+        /// so a cookie lives more than one and at most two periods.
         public mutating func rotate(nowSeconds: UInt64, random: inout some RandomNumberGenerator) {
             let age = nowSeconds &- since
             guard current == nil || nowSeconds < since || age >= Self.periodSeconds else { return }
-            previous = current != nil && nowSeconds >= since && age < 2 * Self.periodSeconds ? current : nil
+            let nextPeriod = current != nil && nowSeconds >= since && age < 2 * Self.periodSeconds
+            previous = nextPeriod ? current : nil
+            since = nextPeriod ? since + Self.periodSeconds : nowSeconds
             var seed = CurveZMQ.randomBytes(Curve25519Box.keyBytes, using: &random)
             current = SecretBytes(copying: seed)
             Curve25519Box.wipe(&seed)
-            since = nowSeconds
         }
     }
 }

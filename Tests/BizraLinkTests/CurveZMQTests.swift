@@ -254,7 +254,7 @@ func expectRefusal(_ code: LinkError.Code, _ body: () throws -> Void) {
     }
 
     @Test func aCookieOpensInTheNextPeriodButNotAfterItsKeyExpired() throws {
-        for (later, accepted) in [(1059 as UInt64, true), (1070, true), (1130, false)] {
+        for (later, accepted) in [(1059 as UInt64, true), (1070, true), (1119, true), (1120, false), (1130, false)] {
             var pair = CurvePair()
             let initiate = try pair.initiate()
             pair.cookies.rotate(nowSeconds: later, random: &pair.rng)
@@ -265,6 +265,26 @@ func expectRefusal(_ code: LinkError.Code, _ body: () throws -> Void) {
                 }
             } else {
                 expectRefusal(.crypto) { _ = try pair.toServer(initiate) }
+            }
+        }
+    }
+
+    @Test(arguments: 0..<50) func aCookieKeyNeverOpensMoreThanTwoPeriodsAfterItStartedSealing(seed: Int) {
+        var rng = SeededRNG(seed: UInt64(seed))
+        var keys = CurveZMQ.CookieKeys()
+        var now = UInt64.random(in: 0..<1000, using: &rng)
+        var sealedFrom: [ObjectIdentifier: UInt64] = [:]
+        var retained: [SecretBytes] = []
+        for _ in 0..<40 {
+            now += UInt64.random(in: 0...90, using: &rng)
+            keys.rotate(nowSeconds: now, random: &rng)
+            retained.append(keys.current!)  // no address, so no identifier, is reused
+            let current = ObjectIdentifier(keys.current!)
+            if sealedFrom[current] == nil { sealedFrom[current] = now }
+            for key in [keys.current, keys.previous].compactMap({ $0 }) {
+                let started = sealedFrom[ObjectIdentifier(key)]!
+                #expect(
+                    now < started + 2 * CurveZMQ.CookieKeys.periodSeconds, "a key still opens \(now - started) s on")
             }
         }
     }
