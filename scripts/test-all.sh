@@ -25,6 +25,9 @@ swift test
 step "protocol conformance: a Python client (pyzmq + PyNaCl) written from docs/PROTOCOL.md"
 bash scripts/conformance.sh
 
+step "encrypted-link conformance: a CurveZMQ client (PyNaCl) written from docs/PROTOCOL.md §9.10"
+bash scripts/conformance-link.sh
+
 if [ -f scripts/ci-sim.sh ]; then
     step "simulation seed sweep (release runner)"
     bash scripts/ci-sim.sh
