@@ -126,7 +126,10 @@ final class LinkListener: @unchecked Sendable {
     private func refused(_ error: any Error, state: Inbound) {
         guard let peer = state.peer ?? state.claimed else {
             let total = service.rejectedUnidentified.add(1, ordering: .relaxed).newValue
-            log.warning("inbound link refused before its peer was known (\(total) so far): \(error)")
+            let second = DispatchTime.now().uptimeNanoseconds / 1_000_000_000 + 1
+            if service.rejectedUnidentifiedLoggedSecond.exchange(second, ordering: .relaxed) != second {
+                log.warning("inbound link refused before its peer was known (\(total) so far): \(error)")
+            }
             return
         }
         peer.recordRejected()
