@@ -47,15 +47,14 @@ trap 'exit 143' TERM
 STARTED=1
 BIZRA_LINK_SECURE=on "$BIZRA" up --detach --quiet --components worker,compression "${COMMON[@]}" >/dev/null
 
-# Wait until every link has a connection to each of its peers (their handshakes succeeded).
+# Wait until the three links registered (each listens before it registers; they dial on demand).
 deadline=$((SECONDS + 30))
 until "$BIZRA" status --json "${COMMON[@]}" 2>/dev/null | python3 -c '
 import json, sys
-links = json.load(sys.stdin).get("links") or []
-sys.exit(0 if len(links) == 3 and all(p.get("connections", 0) > 0 for l in links for p in l["peers"]) else 1)
+sys.exit(0 if len(json.load(sys.stdin).get("links") or []) == 3 else 1)
 ' 2>/dev/null; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-        echo "conformance-link: encrypted links not up after 30 s" >&2
+        echo "conformance-link: links not registered after 30 s" >&2
         "$BIZRA" status "${COMMON[@]}" >&2 || true
         exit 1
     fi
