@@ -5,8 +5,11 @@
 # 200-byte JSON-like messages on a cluster-scope topic; its core verifies and hands them to its
 # link, which carries them to n2's link; n2's core verifies them and delivers them to a
 # subscriber there (`bizra bench path`). Measured:
-#   1. delivered throughput with the veth capped at 10 Mbit/s (`tc tbf`), compression off vs on;
-#   2. latency at low load (1000 msg/s) on the uncapped veth, compression off vs on.
+#   1. delivered throughput with the veth capped at 10 Mbit/s (`tc tbf`) under the same offered
+#      load (BIZRA_BENCH_OFFERED msg/s, default 16000), compression off vs on,
+#      and on with CurveZMQ-encrypted links;
+#   2. latency at low load (1000 msg/s) on the uncapped veth, the same three settings.
+# A setting is CODEC[+secure]: BIZRA_LINK_CODEC=CODEC, and BIZRA_LINK_SECURE=on with +secure.
 # Usage: scripts/bench-link-path.sh [RUNS]   (median of RUNS per figure; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,9 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 RUNS="${1:-3}"
 SECONDS_SENT="${BIZRA_BENCH_SECONDS:-8}"
+# Messages per second offered in the capped runs: above what the capped link carries under any
+# codec, the same for every setting (an unlimited sender would spend the CPU the links need).
+OFFERED="${BIZRA_BENCH_OFFERED:-16000}"
 swift build -c release --product bizra >/dev/null
 swift build -c release --product bizra-core >/dev/null
 swift build -c release --product bizra-compression >/dev/null
@@ -58,10 +64,12 @@ EOF
 mkdir -p "$WORK/n2"
 cp -r "$WORK/n1/keys" "$WORK/n1/keyring.yaml" "$WORK/n2/"
 
-# start CODEC: both nodes up with BIZRA_LINK_CODEC=CODEC, links registered (they dial on demand).
+# start SETTING: both nodes up with that link setting, links registered (they dial on demand).
 start() {
+    local codec="${1%+secure}" secure=off
+    [ "$codec" != "$1" ] && secure=on
     for i in 1 2; do
-        BIZRA_LINK_CODEC="$1" ip netns exec "bzp$i-$$" "$BIN/bizra" up --detach --node "n$i" \
+        BIZRA_LINK_CODEC="$codec" BIZRA_LINK_SECURE="$secure" ip netns exec "bzp$i-$$" "$BIN/bizra" up --detach --node "n$i" \
             --config "$WORK/path.yaml" --data-dir "$WORK/n$i" >/dev/null
     done
     for i in 1 2; do
@@ -74,7 +82,7 @@ start() {
 }
 stop() { for i in 1 2; do "$BIN/bizra" down --data-dir "$WORK/n$i" >/dev/null; done; }
 
-# run CODEC RATE SECONDS: one sender/receiver pair; prints the receiver's line.
+# run SETTING RATE SECONDS: one sender/receiver pair; prints the receiver's line.
 run() {
     out="$WORK/receive.out"
     ip netns exec "$NS2" "$BIN/bizra" bench path --role receive --node n2 --client bench \
@@ -94,24 +102,25 @@ wire_ratio() {
         awk '{ if ($2 > 0) printf "%.2f", $1 / $2 }'
 }
 
-echo "== 1. 10 Mbit/s (tc tbf on n1's side of the veth), as fast as the path takes them (median of $RUNS)"
+echo "== 1. 10 Mbit/s (tc tbf on n1's side of the veth), $OFFERED msg/s offered (median of $RUNS)"
 ip netns exec "$NS1" tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 100ms
-for codec in none auto; do
+for codec in none auto auto+secure; do
     rates=()
-    start "$codec"
     for _ in $(seq 1 "$RUNS"); do
-        line="$(run "$codec" 0 "$SECONDS_SENT" | tail -1)"
-        echo "  $codec: $line"
+        # Fresh nodes per run, so that no backlog of an earlier run arrives in this one.
+        start "$codec"
+        line="$(run "$codec" "$OFFERED" "$SECONDS_SENT" | tail -1)"
+        echo "  $codec: $line; link raw/wire out $(wire_ratio)"
         rates+=("$(echo "$line" | sed -n 's/.* = \([0-9]*\) msg\/s.*/\1/p')")
+        stop
     done
-    echo "10 Mbit/s, codec $codec: $(printf '%s\n' "${rates[@]}" | median) msg/s delivered end to end (runs: ${rates[*]}; link raw/wire out $(wire_ratio))"
-    stop
+    echo "10 Mbit/s, $codec: $(printf '%s\n' "${rates[@]}" | median) msg/s delivered end to end (runs: ${rates[*]})"
 done
 ip netns exec "$NS1" tc qdisc del dev eth0 root
 
 echo "== 2. low load: 1000 msg/s on the uncapped veth"
-for codec in none auto; do
+for codec in none auto auto+secure; do
     start "$codec"
-    echo "codec $codec: $(run "$codec" 1000 "$SECONDS_SENT" | tail -1)"
+    echo "$codec: $(run "$codec" 1000 "$SECONDS_SENT" | tail -1)"
     stop
 done
