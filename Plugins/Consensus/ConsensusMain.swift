@@ -72,7 +72,9 @@ struct ConsensusMain {
             let server = ConsensusServer(
                 log: log, bus: context.bus, members: members, settings: settings, me: me, node: node, kv: kv,
                 storage: storage, leafFile: leafFile,
-                proofArchive: ProofArchive(path: directory + "/proof.entries", log: log))
+                proofArchive: ProofArchive(
+                    path: directory + "/proof.entries", snapshotIndex: opened.recovered.snapshot.metadata.index,
+                    log: log))
             storage.start { token in Task { await server.persisted(token: token) } }
             log.info(
                 "consensus member \(me) of \(members.names.count) started",

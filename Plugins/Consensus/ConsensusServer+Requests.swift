@@ -349,8 +349,16 @@ extension ConsensusServer {
                 "this member does not hold the entry that last wrote \(key) (it installed a snapshot from the leader, or its proof archive was damaged); ask another member with --node, or write the key again"
             )
         }
+        // The entry must be the one that wrote the key's current value (a stale archive after a
+        // failed write could name an older one), and lie inside the applied prefix.
+        guard Self.writes(entry, key: keyBytes, value: item.value) else {
+            return .failed(
+                "this member's record of the entry that last wrote \(key) is stale; ask another member with --node, or write the key again"
+            )
+        }
         let size = kv.appliedIndex
-        guard let leaves = leafFile.leaves(size), leaves[Int(index - 1)] == entry.hash else {
+        guard index >= 1, index <= size, let leaves = leafFile.leaves(size), leaves[Int(index - 1)] == entry.hash
+        else {
             return .failed(
                 "this member does not hold the hashes of every entry (it installed a snapshot from the leader); ask another member with --node"
             )
@@ -368,5 +376,14 @@ extension ConsensusServer {
             entry: KV.InclusionProof.ProvenEntry(entry, previousHash: previous),
             proof: Raft.MerkleProof.make(leaves: leaves, leafIndex: index - 1), root: root)
         return reply
+    }
+
+    /// Whether `entry` is a KV put or cas that sets `key` to `value`.
+    static func writes(_ entry: Raft.Entry, key: [UInt8], value: [UInt8]) -> Bool {
+        guard entry.kind == .normal, let command = try? KV.Command(decoding: entry.payload) else { return false }
+        switch command.operation {
+        case .put(let k, let v, _), .compareAndSwap(let k, _, let v, _): return k == key && v == value
+        default: return false
+        }
     }
 }

@@ -325,7 +325,7 @@ actor ConsensusServer {
                 archived[key] = entry
             }
         }
-        do { try proofArchive.save(archived) } catch {
+        do { try proofArchive.save(archived, through: index) } catch {
             log.error(
                 "cannot write the proof archive; keys written before this snapshot will have no proofs here",
                 metadata: ["error": "\(error)"])

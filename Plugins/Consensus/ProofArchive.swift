@@ -7,8 +7,11 @@ import Logging
 /// in `MerkleLeafFile`; the entry itself would otherwise be gone with the log).
 ///
 /// `<data>/proof.entries` is rewritten whole at every compaction, before the log is cut
-/// (`ChecksummedFile`: temporary file, fdatasync, rename): `count u32`, then per key
-/// `u32 length | key | encoded Raft.Entry` (§10 entry encoding). It holds, for every key whose last write is at or
+/// (`ChecksummedFile`: temporary file, fdatasync, rename): `through u64` (the index of the
+/// snapshot it was written for), `count u32`, then per key `u32 length | key | encoded
+/// Raft.Entry` (§10 entry encoding). It is written before that snapshot: after a crash in
+/// between, the member starts from the older snapshot, and entries above it are ignored on
+/// load (they apply again from the log). It holds, for every key whose last write is at or
 /// below the snapshot's index, that entry; keys deleted or written again since drop out. A
 /// proof still checks the entry's hash against the leaf file, so a stale or damaged archive can
 /// cost a proof but never forge one: a damaged file is logged and set aside, and the member
@@ -26,12 +29,12 @@ struct ProofArchive {
 
     /// Loads `path` if present; a file that does not check is renamed `<path>.damaged` and
     /// logged, and the archive starts empty.
-    init(path: String, log: Logger) {
+    init(path: String, snapshotIndex: Raft.Index, log: Logger) {
         self.path = path
         guard access(path, F_OK) == 0 else { return }
         do {
             let body = try ChecksummedFile.read(path, magic: Self.magic, what: "proof archive")
-            entries = try Self.decode(body)
+            entries = try Self.decode(body).filter { $0.value.index <= snapshotIndex }
         } catch {
             log.error(
                 "the proof archive does not check; proofs of keys written before the snapshot are unavailable until they are written again",
@@ -40,9 +43,10 @@ struct ProofArchive {
         }
     }
 
-    /// Replaces the archive with `entries`, durably.
-    mutating func save(_ entries: [[UInt8]: Raft.Entry]) throws(StorageError) {
-        var writer = Raft.ByteWriter(capacity: 4 + entries.count * 128)
+    /// Replaces the archive with `entries` (every one at or below `index`), durably.
+    mutating func save(_ entries: [[UInt8]: Raft.Entry], through index: Raft.Index) throws(StorageError) {
+        var writer = Raft.ByteWriter(capacity: 12 + entries.count * 128)
+        writer.u64(index)
         writer.u32(UInt32(entries.count))
         for (key, entry) in entries.sorted(by: { $0.value.index < $1.value.index }) {
             writer.blob(key)
@@ -56,6 +60,7 @@ struct ProofArchive {
 
     static func decode(_ body: [UInt8]) throws -> [[UInt8]: Raft.Entry] {
         var reader = Raft.ByteReader(body)
+        _ = try reader.u64("proof.through")
         let count = Int(try reader.u32("proof.count"))
         guard count <= entriesMax else { throw ArchiveError("\(count) entries exceed \(entriesMax)") }
         var entries: [[UInt8]: Raft.Entry] = [:]

@@ -245,11 +245,7 @@ extension KVCommand {
                 }
                 defer { timer.cancel() }
                 var seen = 0
-                // Every change up to this revision was printed (or replayed): live events at or
-                // below it are duplicates of the replay.
-                var printedThrough: UInt64?
-                // After the first live event the bus delivers in order: only that one may follow a gap.
-                var gapChecked = false
+                var stitcher: KV.WatchStitcher?
                 if let from = fromRevision {
                     // The subscription is made first, so that nothing falls between the replay and
                     // the live events; a gap before the first live event is filled again below.
@@ -260,7 +256,7 @@ extension KVCommand {
                         show(event)
                         seen += 1
                     }
-                    printedThrough = through
+                    stitcher = KV.WatchStitcher(replayedThrough: through)
                     if let count, seen >= count { return }
                 }
                 for await delivery in stream {
@@ -269,23 +265,21 @@ extension KVCommand {
                     else { continue }
                     // A topic prefix also matches longer keys cut to the topic's length limit.
                     guard event.key.hasPrefix(prefix) else { continue }
-                    if let through = printedThrough {
-                        if event.revision <= through { continue }
-                        if !gapChecked, event.revision > through + 1 {
-                            // Changes may have applied between the replay and the first live one.
-                            let (events, newThrough) = try await replay(bus, from: through + 1)
+                    if var current = stitcher {
+                        var step = current.live(event)
+                        if case .fillGap(let from) = step {
+                            let (events, through) = try await replay(bus, from: from)
                             for missed in events {
                                 if let count, seen >= count { return }
                                 show(missed)
                                 seen += 1
                             }
-                            printedThrough = max(newThrough, through)
-                            gapChecked = true
-                            if event.revision <= newThrough { continue }
+                            current.filled(through: through)
+                            step = current.live(event)
                         }
-                        printedThrough = event.revision
+                        stitcher = current
+                        if step == .skip { continue }
                     }
-                    gapChecked = true
                     if let count, seen >= count { break }
                     show(event)
                     seen += 1

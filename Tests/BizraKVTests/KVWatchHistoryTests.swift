@@ -76,4 +76,38 @@ import Testing
         #expect(history.page(from: 5, prefix: "", limit: 10, current: 40) == nil)
         #expect(history.page(from: 41, prefix: "", limit: 10, current: 40)?.events == [])
     }
+
+    /// Replay then live: duplicates of the replay are skipped, every event of a multi-key
+    /// revision (a lease revoke) is shown, and a gap before the first live event is filled once.
+    @Test func theStitcherShowsEachChangeOnceAcrossTheReplay() {
+        var stitcher = KV.WatchStitcher(replayedThrough: 5)
+        #expect(stitcher.live(Self.event("a", revision: 4)) == .skip)
+        #expect(stitcher.live(Self.event("a", revision: 5)) == .skip)
+        #expect(stitcher.live(Self.event("l/1", revision: 6, type: "delete")) == .show)
+        #expect(stitcher.live(Self.event("l/2", revision: 6, type: "delete")) == .show, "same revision, other key")
+        #expect(stitcher.live(Self.event("b", revision: 9)) == .show, "later gaps are other keys' revisions")
+
+        var gapped = KV.WatchStitcher(replayedThrough: 5)
+        let first = Self.event("c", revision: 8)
+        #expect(gapped.live(first) == .fillGap(from: 6))
+        gapped.filled(through: 8)
+        #expect(gapped.live(first) == .skip, "the gap replay already showed it")
+        #expect(gapped.live(Self.event("d", revision: 9)) == .show)
+        #expect(gapped.live(Self.event("e", revision: 12)) == .show, "only the first live event is gap-checked")
+    }
+
+    /// Large values shorten the history (the byte bound) and split replies into pages that stay
+    /// far below the bus's frame limit.
+    @Test func bytesBoundTheHistoryAndItsPages() throws {
+        func big(_ revision: UInt64) -> KV.WatchEvent {
+            var event = Self.event("k\(revision)", revision: revision)
+            event.value = String(repeating: "v", count: 100_000)
+            return event
+        }
+        var history = KV.WatchHistory(floor: 1, eventsMax: 1_000, bytesMax: 1 << 20)
+        for revision: UInt64 in 1...20 { history.append([big(revision)]) }
+        #expect(history.count == 10 && history.floor == 11, "1 MiB holds 10 events of 100 kB")
+        let page = try #require(history.page(from: 11, prefix: "", limit: 1_000, current: 20))
+        #expect(page.events.count == 2 && page.more && page.through == 12, "256 KiB pages: \(page.events.count)")
+    }
 }
