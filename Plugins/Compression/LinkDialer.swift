@@ -134,6 +134,10 @@ final class LinkDialer: @unchecked Sendable {
         let broken = Atomic<Bool>(false)
         let readerDone = DispatchSemaphore(value: 0)
         let inFlight = InFlightBatches()
+        // Declared before the reader's join, so it runs after it: a PONG the reader handles
+        // while the connection closes cannot leave an RTT behind a link with no connection.
+        peer.connectionUp()
+        defer { peer.connectionDown() }
         defer {
             let lost = inFlight.unacknowledgedFrames()
             if lost > 0 {
@@ -154,8 +158,6 @@ final class LinkDialer: @unchecked Sendable {
                 readerDone.wait()
             }
         }
-        peer.connectionUp()
-        defer { peer.connectionDown() }
         let encoder = LinkEncoder(limits: service.limits)
         var policy = LinkCodecPolicy(mode: service.codecMode)
         var nextPing = Date()
@@ -174,7 +176,14 @@ final class LinkDialer: @unchecked Sendable {
             else { return .broken }
             if Date() >= nextPing {
                 let ping = LinkEncoder.ping(token: UInt64(DispatchTime.now().uptimeNanoseconds / 1000))
-                guard write(ping) else { return .broken }
+                guard write(ping) else {
+                    // The batch taken above is lost with the connection: count it.
+                    if !frames.isEmpty {
+                        peer.recordWriteFailed(frames: frames.count)
+                        log.warning("write to peer failed; \(frames.count) frames dropped")
+                    }
+                    return .broken
+                }
                 peer.record(control: ping.count)
                 nextPing = Date().addingTimeInterval(Self.pingIntervalSeconds)
                 usage.closing = service.pool.shouldClose(

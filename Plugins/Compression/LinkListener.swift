@@ -140,9 +140,8 @@ final class LinkListener: @unchecked Sendable {
     /// known and the record layer set), false while it goes on. Throws to close the connection.
     private func handshake(_ chunk: [UInt8], state: inout Inbound, connection: Int32) throws(LinkError) -> Bool {
         var random = SodiumRandom()
-        let keys = service.currentCookieKeys(random: &random)
         var claimedNode = ""
-        let step = try state.curve!.receive(chunk, cookieKeys: keys, random: &random) { [service] metadata in
+        let step = try state.curve!.receive(chunk, random: &random) { [service] metadata in
             guard let claim = CurveZMQ.claimedIdentity(metadata), service.peers[claim.node] != nil else { return nil }
             claimedNode = claim.node
             return service.peerCurveKey(claim.node)

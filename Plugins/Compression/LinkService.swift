@@ -39,8 +39,6 @@ final class LinkService: @unchecked Sendable {
     /// This link's permanent CurveZMQ key when links are encrypted (docs/PROTOCOL.md §9.10):
     /// the node's `<node>/compression` Ed25519 key converted to Curve25519; else nil.
     let secureKey: Curve25519Box.KeyPair?
-    /// The listener's CurveZMQ cookie keys, rotated every minute (§9.10).
-    let cookieKeys = Mutex(CurveZMQ.CookieKeys())
     /// Inbound connections refused before their peer was known (a failed or plain/encrypted
     /// mismatched handshake); per-peer refusals are counted in the peer's `rejectedIn`.
     let rejectedUnidentified = Atomic<Int>(0)
@@ -182,15 +180,6 @@ final class LinkService: @unchecked Sendable {
 
     /// What this link says about itself in INITIATE and READY.
     var curveMetadata: CurveZMQ.Metadata { CurveZMQ.identity(node: node.id, instance: UInt16(instance)) }
-
-    /// The cookie keys, rotated for now (monotonic seconds).
-    func currentCookieKeys(random: inout SodiumRandom) -> CurveZMQ.CookieKeys {
-        let now = DispatchTime.now().uptimeNanoseconds / 1_000_000_000
-        return cookieKeys.withLock { keys in
-            keys.rotate(nowSeconds: now, random: &random)
-            return keys
-        }
-    }
 
     // MARK: dictionary
 

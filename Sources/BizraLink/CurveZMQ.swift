@@ -14,8 +14,8 @@ import BizraCrypto
 /// nonces are prefixed "CurveZMQMESSAGEC" from the client and "CurveZMQMESSAGES" from the
 /// server (the grammar's "CurveZMQMESSAGE-" predates the split). Deviations, all allowed by the
 /// RFC's MAYs: the server always authenticates the client (its permanent key C must be the
-/// keyring key of the node its metadata names), and the cookie key is shared by the listener's
-/// connections and rotated every `CookieKeys.periodSeconds` (as CurveCP's minute keys).
+/// keyring key of the node its metadata names). The cookie key is made per connection and
+/// discarded after INITIATE, as the RFC asks and libzmq does.
 public enum CurveZMQ {
     /// Long-nonce and short-nonce prefixes: the 24-byte nonce of each box is its prefix
     /// followed by the nonce carried in (or implied by) the command.

@@ -1,37 +1,10 @@
 import BizraCrypto
 
-extension CurveZMQ {
-    /// The server's cookie keys K (RFC 26: "a secret short-term cookie key" the server discards
-    /// after a short interval). One value per listener, shared by its connections: a cookie is
-    /// sealed with the current key and opens with the current or the previous one, so it lives
-    /// at most two periods. Rotation happens when the owner calls `rotate(nowSeconds:random:)`.
-    public struct CookieKeys: Sendable {
-        public static let periodSeconds: UInt64 = 60
-        public private(set) var current: SecretBytes?
-        public private(set) var previous: SecretBytes?
-        private var since: UInt64 = 0
-
-        public init() {}
-
-        /// Makes the keys right for `nowSeconds` (any monotonic clock). MUST be called before
-        /// each use: a key seals cookies for one period from `since` and opens them for one more,
-        /// so a cookie lives more than one and at most two periods.
-        public mutating func rotate(nowSeconds: UInt64, random: inout some RandomNumberGenerator) {
-            let age = nowSeconds &- since
-            guard current == nil || nowSeconds < since || age >= Self.periodSeconds else { return }
-            let nextPeriod = current != nil && nowSeconds >= since && age < 2 * Self.periodSeconds
-            previous = nextPeriod ? current : nil
-            since = nextPeriod ? since + Self.periodSeconds : nowSeconds
-            var seed = CurveZMQ.randomBytes(Curve25519Box.keyBytes, using: &random)
-            current = SecretBytes(copying: seed)
-            Curve25519Box.wipe(&seed)
-        }
-    }
-}
-
-/// The server (listening) side of a CurveZMQ handshake (RFC 26), sans IO. Before INITIATE it
-/// keeps no secret for the client: the transient secret s' travels in the cookie, sealed with
-/// the listener's cookie key; the state is the phase, C' and HELLO's nonce.
+/// The server (listening) side of a CurveZMQ handshake (RFC 26), sans IO. The transient secret
+/// s' travels in the cookie, sealed with a cookie key K made for this connection at HELLO and
+/// wiped once INITIATE is handled (as libzmq does): a cookie opens only on the connection that
+/// asked for it, so a recorded connection replayed on a new one fails at INITIATE. Before
+/// INITIATE the state is the phase, C', HELLO's nonce and K.
 ///
 /// The server authenticates every client: INITIATE's vouch must bind C' and S to the client's
 /// permanent key C, and `authorize` must name C as the key of the identity the metadata claims.
@@ -40,7 +13,7 @@ extension CurveZMQ {
 public struct CurveZMQServer: Sendable {
     private enum Phase: Sendable {
         case awaitingHello
-        case awaitingInitiate(clientTransient: [UInt8], helloNonce: UInt64)
+        case awaitingInitiate(clientTransient: [UInt8], helloNonce: UInt64, cookieKey: SecretBytes)
         case done
     }
 
@@ -61,12 +34,11 @@ public struct CurveZMQServer: Sendable {
 
     /// Feeds bytes read from the connection.
     /// - Parameters:
-    ///   - cookieKeys: the listener's cookie keys, rotated by the caller for the current time.
     ///   - authorize: the permanent public key C a client claiming this metadata must hold, or
     ///     nil when the claim names no known client.
     /// - Throws: for bytes that are malformed or do not open: close without an answer.
     public mutating func receive(
-        _ bytes: [UInt8], cookieKeys: CurveZMQ.CookieKeys, random: inout some RandomNumberGenerator,
+        _ bytes: [UInt8], random: inout some RandomNumberGenerator,
         authorize: (CurveZMQ.Metadata) -> [UInt8]?
     ) throws(LinkError) -> CurveZMQ.Step {
         bytes.withUnsafeBytes { reader.append($0) }
@@ -75,18 +47,21 @@ public struct CurveZMQServer: Sendable {
         }
         var send: [UInt8] = []
         while case .awaitingHello = phase, let command = try reader.next() {
-            send += try hello(CurveZMQ.Command.decode(command), cookieKeys: cookieKeys, random: &random)
+            send += try hello(CurveZMQ.Command.decode(command), random: &random)
         }
-        guard case .awaitingInitiate(let clientTransient, let helloNonce) = phase, let command = try reader.next()
+        guard case .awaitingInitiate(let clientTransient, let helloNonce, let cookieKey) = phase,
+            let command = try reader.next()
         else { return send.isEmpty ? .wait : .send(send) }
+        // The cookie key serves one INITIATE: whatever happens next, it is gone.
+        phase = .done
         return try initiate(
             CurveZMQ.Command.decode(command), clientTransient: clientTransient, helloNonce: helloNonce,
-            cookieKeys: cookieKeys, authorize: authorize, alreadySending: send)
+            cookieKey: cookieKey, authorize: authorize, alreadySending: send)
     }
 
     /// HELLO → WELCOME: a fresh transient key pair, forgotten at once except inside the cookie.
     private mutating func hello(
-        _ command: CurveZMQ.Command, cookieKeys: CurveZMQ.CookieKeys, random: inout some RandomNumberGenerator
+        _ command: CurveZMQ.Command, random: inout some RandomNumberGenerator
     ) throws(LinkError) -> [UInt8] {
         guard case .hello(let clientTransient, let nonce, let signatureBox) = command else {
             throw LinkError(.malformed, "the first command is not HELLO")
@@ -96,7 +71,9 @@ public struct CurveZMQServer: Sendable {
                 signatureBox, nonce: CurveZMQ.nonce(CurveZMQ.NoncePrefix.hello, short: nonce), from: clientTransient,
                 to: permanent.secretKey), signature.allSatisfy({ $0 == 0 })
         else { throw LinkError(.crypto, "HELLO signature box does not open: the dialer expects another server key") }
-        guard let cookieKey = cookieKeys.current else { preconditionFailure("cookie keys never rotated") }
+        var seed = CurveZMQ.randomBytes(Curve25519Box.keyBytes, using: &random)
+        let cookieKey = SecretBytes(copying: seed)
+        Curve25519Box.wipe(&seed)
         let transient = CurveZMQ.transientKeyPair(using: &random)
         let cookieNonce = CurveZMQ.randomBytes(CurveZMQ.longNonceBytes, using: &random)
         var secret = transient.secretKey.withUnsafeBytes { Array(UnsafeBufferPointer(start: $0, count: 32)) }
@@ -113,20 +90,20 @@ public struct CurveZMQServer: Sendable {
             welcomeText, nonce: CurveZMQ.NoncePrefix.welcome + welcomeNonce, to: clientTransient,
             from: permanent.secretKey)
         Curve25519Box.wipe(&welcomeText)
-        phase = .awaitingInitiate(clientTransient: clientTransient, helloNonce: nonce)
+        phase = .awaitingInitiate(clientTransient: clientTransient, helloNonce: nonce, cookieKey: cookieKey)
         return CurveZMQ.Command.welcome(nonce: welcomeNonce, box: box).record()
     }
 
     /// INITIATE → READY (or ERROR).
     private mutating func initiate(
-        _ command: CurveZMQ.Command, clientTransient: [UInt8], helloNonce: UInt64, cookieKeys: CurveZMQ.CookieKeys,
+        _ command: CurveZMQ.Command, clientTransient: [UInt8], helloNonce: UInt64, cookieKey: SecretBytes,
         authorize: (CurveZMQ.Metadata) -> [UInt8]?, alreadySending: [UInt8]
     ) throws(LinkError) -> CurveZMQ.Step {
         guard case .initiate(let cookie, let nonce, let box) = command else {
             throw LinkError(.malformed, "expected INITIATE")
         }
         guard nonce > helloNonce else { throw LinkError(.crypto, "INITIATE short nonce \(nonce) not above HELLO's") }
-        let serverTransient = try openCookie(cookie, clientTransient: clientTransient, cookieKeys: cookieKeys)
+        let serverTransient = try openCookie(cookie, clientTransient: clientTransient, cookieKey: cookieKey)
         guard
             let text = Curve25519Box.open(
                 box, nonce: CurveZMQ.nonce(CurveZMQ.NoncePrefix.initiate, short: nonce), from: clientTransient,
@@ -165,25 +142,24 @@ public struct CurveZMQServer: Sendable {
             send: alreadySending + CurveZMQ.Command.ready(nonce: readyNonce, box: readyBox).record(), session: session)
     }
 
-    /// The server's transient key pair from a cookie sealed with the current or previous cookie
-    /// key; the cookie must be this connection's (its C' is HELLO's).
-    private func openCookie(_ cookie: [UInt8], clientTransient: [UInt8], cookieKeys: CurveZMQ.CookieKeys)
+    /// The server's transient key pair from a cookie sealed with this connection's cookie key;
+    /// its C' must be HELLO's.
+    private func openCookie(_ cookie: [UInt8], clientTransient: [UInt8], cookieKey: SecretBytes)
         throws(LinkError) -> Curve25519Box.KeyPair
     {
         let nonce = CurveZMQ.NoncePrefix.cookie + cookie[..<CurveZMQ.longNonceBytes]
         let sealed = cookie[CurveZMQ.longNonceBytes...]
-        for key in [cookieKeys.current, cookieKeys.previous].compactMap({ $0 }) {
-            guard var text = Curve25519Box.secretOpen(sealed, nonce: nonce, key: key) else { continue }
-            defer { Curve25519Box.wipe(&text) }
-            guard text[..<32].elementsEqual(clientTransient) else {
-                throw LinkError(.crypto, "the cookie belongs to another connection")
-            }
-            let secret = SecretBytes(copying: text[32...])
-            guard let pair = Curve25519Box.KeyPair(secret: secret) else {
-                throw LinkError(.crypto, "the cookie holds an unusable key")
-            }
-            return pair
+        guard var text = Curve25519Box.secretOpen(sealed, nonce: nonce, key: cookieKey) else {
+            throw LinkError(.crypto, "the cookie does not open (not this connection's, or forged)")
         }
-        throw LinkError(.crypto, "the cookie does not open (expired cookie key, or forged)")
+        defer { Curve25519Box.wipe(&text) }
+        guard text[..<32].elementsEqual(clientTransient) else {
+            throw LinkError(.crypto, "the cookie belongs to another connection")
+        }
+        let secret = SecretBytes(copying: text[32...])
+        guard let pair = Curve25519Box.KeyPair(secret: secret) else {
+            throw LinkError(.crypto, "the cookie holds an unusable key")
+        }
+        return pair
     }
 }

@@ -109,14 +109,12 @@ enum LinkBenchmark {
         var server = CurveZMQServer(
             permanent: keys.server, metadata: CurveZMQ.identity(node: "receiver", instance: 0), limits: .defaults)
         var random = SodiumRandom()
-        var cookies = CurveZMQ.CookieKeys()
-        cookies.rotate(nowSeconds: 0, random: &random)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard count > 0,
                 let step = try? server.receive(
-                    Array(buffer[..<count]), cookieKeys: cookies, random: &random,
+                    Array(buffer[..<count]), random: &random,
                     authorize: { _ in keys.client.publicKey }
                 )
             else { return nil }
