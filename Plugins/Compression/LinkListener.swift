@@ -20,6 +20,12 @@ final class LinkListener: @unchecked Sendable {
     static let connectionsMax = 256
     /// An inbound connection silent this long is dead (peers ping every second).
     static let silenceMillis = 10_000
+    /// A connection must complete its greeting (plain HELLO, or the whole CurveZMQ handshake)
+    /// within this long of being accepted, however it paces its bytes; until then its reads
+    /// time out after it too. A peer that dribbles bytes cannot hold an inbound slot.
+    static let greetingDeadlineMillis: UInt64 = 5_000
+    /// The last second (monotonic) a "too many connections" refusal was logged.
+    private let refusalLoggedSecond = Atomic<UInt64>(0)
 
     init(fd: Int32, service: LinkService, log: Logger) {
         self.fd = fd
@@ -41,11 +47,14 @@ final class LinkListener: @unchecked Sendable {
             guard accepted.add(1, ordering: .relaxed).newValue <= Self.connectionsMax else {
                 accepted.subtract(1, ordering: .relaxed)
                 close(connection)
-                log.warning("inbound link refused: \(Self.connectionsMax) connections already")
+                let second = DispatchTime.now().uptimeNanoseconds / 1_000_000_000 + 1
+                if refusalLoggedSecond.exchange(second, ordering: .relaxed) != second {
+                    log.warning("inbound link refused: \(Self.connectionsMax) connections already")
+                }
                 continue
             }
             TCPSocket.configure(connection, userTimeoutMillis: service.userTimeoutMillis)
-            TCPSocket.setReceiveTimeout(connection, millis: Self.silenceMillis)
+            TCPSocket.setReceiveTimeout(connection, millis: Int(Self.greetingDeadlineMillis))
             let thread = Thread { [self] in
                 serve(connection)
                 close(connection)
@@ -79,10 +88,23 @@ final class LinkListener: @unchecked Sendable {
         if let own = service.secureKey {
             state.curve = CurveZMQServer(permanent: own, metadata: service.curveMetadata, limits: service.limits)
         }
+        let acceptedMillis = DispatchTime.now().uptimeNanoseconds / 1_000_000
+        var greeted = false
         while !service.stopping.load(ordering: .relaxed) {
             let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             do {
+                if !greeted {
+                    if state.peer != nil && state.curve == nil {
+                        greeted = true
+                        TCPSocket.setReceiveTimeout(connection, millis: Self.silenceMillis)
+                    } else if DispatchTime.now().uptimeNanoseconds / 1_000_000 - acceptedMillis
+                        > Self.greetingDeadlineMillis
+                    {
+                        throw LinkError(
+                            .malformed, "no completed greeting within \(Self.greetingDeadlineMillis) ms of connecting")
+                    }
+                }
                 var chunk = Array(buffer[..<count])
                 if state.curve != nil {
                     guard try handshake(chunk, state: &state, connection: connection) else { continue }
@@ -154,9 +176,11 @@ final class LinkListener: @unchecked Sendable {
             }
             return false
         case .refuse(let bytes, let reason):
+            // Not counted against the node it claims: it did not prove to be that node, and anyone
+            // with a Curve key could otherwise charge refusals to (and flood the log of) a real
+            // peer. It goes with the unidentified refusals, logged at most once a second.
             _ = TCPSocket.writeAll(connection, bytes, deadlineMillis: 1000)
-            state.claimed = service.peers[claimedNode]
-            throw reason
+            throw LinkError(reason.code, "\(reason.message) (claimed node \(claimedNode.isEmpty ? "?" : claimedNode))")
         case .established(let bytes, let session):
             guard let claim = CurveZMQ.claimedIdentity(session.peerMetadata) else {
                 throw LinkError(.malformed, "INITIATE metadata lacks Node or Instance")
