@@ -30,6 +30,7 @@ struct ConsensusSnapshot: AsyncParsableCommand {
                 }
                 let bytes = try await fetch(index: index)
                 let temporary = file + ".partial-\(getpid())"
+                let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
                 defer { try? FileManager.default.removeItem(atPath: temporary) }
                 do {
                     try Data(bytes).write(to: URL(fileURLWithPath: temporary))
@@ -42,13 +43,19 @@ struct ConsensusSnapshot: AsyncParsableCommand {
                 let snapshot: Raft.Snapshot
                 do {
                     // The whole file is checked (magic, checksum, decoding) before it is kept.
-                    snapshot = try SnapshotStore(directory: NSTemporaryDirectory() + "bizra-save-check").load(temporary)
+                    snapshot = try SnapshotStore(directory: directory).load(temporary)
                 } catch {
                     throw CLIError("the copied snapshot does not check: \(error)", exitCode: 3)
                 }
                 guard rename(temporary, file) == 0 else {
                     throw CLIError("cannot rename \(temporary) to \(file): errno \(errno)", exitCode: 3)
                 }
+                // The rename itself is durable only once the directory is.
+                let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
+                guard directoryFD >= 0, fsync(directoryFD) == 0 else {
+                    throw CLIError("cannot fsync \(directory): errno \(errno)", exitCode: 3)
+                }
+                close(directoryFD)
                 print(
                     "snapshot of \(member ?? client.node) at index \(index) (term \(snapshot.metadata.term), kv revision \(reply.revision ?? 0), \(snapshot.data.count) bytes) saved to \(file)"
                 )
