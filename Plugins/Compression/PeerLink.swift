@@ -60,9 +60,6 @@ final class PeerLink: @unchecked Sendable {
     func awaitDemand(index: Int, policy: LinkPoolPolicy) -> Bool {
         locked {
             while !stopping {
-                let retrying =
-                    unreachable
-                    && Self.nowMillis() - demandWhileUnreachableMillis < LinkPoolPolicy.idleCloseMillis
                 if policy.shouldDial(
                     index: index, queuedFrames: queue.depth, connections: connections, retrying: retrying)
                 {
@@ -79,8 +76,15 @@ final class PeerLink: @unchecked Sendable {
         locked {
             !stopping
                 && policy.shouldDial(
-                    index: index, queuedFrames: queue.depth, connections: connections, retrying: unreachable)
+                    index: index, queuedFrames: queue.depth, connections: connections, retrying: retrying)
         }
+    }
+
+    /// Unreachable, and frames arrived for the peer within the idle bound: keep dialing (with
+    /// back-off) so that it is found again; past the bound, stop until new demand. Both
+    /// `awaitDemand` and `wantsConnection` use it. Call with the lock held.
+    private var retrying: Bool {
+        unreachable && Self.nowMillis() - demandWhileUnreachableMillis < LinkPoolPolicy.idleCloseMillis
     }
 
     /// A dial failed (no peer instance accepted, or the handshake failed). With no connection
