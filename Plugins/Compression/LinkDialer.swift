@@ -129,7 +129,12 @@ final class LinkDialer: @unchecked Sendable {
         if announce { log.info("link to peer up", metadata: ["port": "\(port)"]) }
         var sealer = session.sealer
         func write(_ bytes: [UInt8]) -> Bool {
-            TCPSocket.writeAll(fd, sealer?.seal(bytes) ?? bytes, deadlineMillis: Self.writeDeadlineMillis)
+            guard let sealed = sealer?.seal(bytes) else {
+                return TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis)
+            }
+            // Wire bytes include the MESSAGE command around each link frame (33 octets).
+            peer.record(control: sealed.count - bytes.count)
+            return TCPSocket.writeAll(fd, sealed, deadlineMillis: Self.writeDeadlineMillis)
         }
         let broken = Atomic<Bool>(false)
         let readerDone = DispatchSemaphore(value: 0)

@@ -77,6 +77,10 @@ final class LinkListener: @unchecked Sendable {
         var sealer: CurveZMQ.Sealer?
         var batches: UInt64 = 0
         var acked: UInt64 = 0
+        /// Encrypted links: bytes read, plaintext link bytes opened, overhead already counted.
+        var sealedIn = 0
+        var plainIn = 0
+        var overheadCounted = 0
 
         mutating func wire(_ frame: [UInt8]) -> [UInt8] { sealer?.seal(frame) ?? frame }
     }
@@ -112,7 +116,18 @@ final class LinkListener: @unchecked Sendable {
                 }
                 if let opener = state.opener {
                     opener.append(chunk)
-                    while let plain = try opener.next() { decoder.append(plain) }
+                    state.sealedIn += chunk.count
+                    while let plain = try opener.next() {
+                        state.plainIn += plain.count
+                        decoder.append(plain)
+                    }
+                    // Wire bytes include each MESSAGE's 33 octets: what the opened records took,
+                    // minus the link bytes they held (bytes of a record not yet whole wait).
+                    let overhead = state.sealedIn - opener.bufferedBytes - state.plainIn - state.overheadCounted
+                    if overhead > 0, let peer = state.peer {
+                        peer.record(controlIn: overhead)
+                        state.overheadCounted += overhead
+                    }
                 } else {
                     if state.peer == nil && decoder.bufferedBytes == 0 && CurveZMQ.startsWithHello(chunk[...]) {
                         throw LinkError(.crypto, "a CurveZMQ HELLO: the dialer encrypts, this link does not")
