@@ -6,7 +6,7 @@
 # link, which carries them to n2's link; n2's core verifies them and delivers them to a
 # subscriber there (`bizra bench path`). Measured:
 #   1. delivered throughput with the veth capped at 10 Mbit/s (`tc tbf`) under the same offered
-#      load (BIZRA_BENCH_OFFERED msg/s, default 16000), compression off vs on,
+#      load (BIZRA_BENCH_OFFERED msg/s, default 10000), compression off vs on,
 #      and on with CurveZMQ-encrypted links;
 #   2. latency at low load (1000 msg/s) on the uncapped veth, the same three settings.
 # A setting is CODEC[+secure]: BIZRA_LINK_CODEC=CODEC, and BIZRA_LINK_SECURE=on with +secure.
@@ -16,10 +16,10 @@ cd "$(dirname "$0")/.."
 . scripts/lib-netns.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 RUNS="${1:-3}"
-SECONDS_SENT="${BIZRA_BENCH_SECONDS:-8}"
+SECONDS_SENT="${BIZRA_BENCH_SECONDS:-10}"
 # Messages per second offered in the capped runs: above what the capped link carries under any
 # codec, the same for every setting (an unlimited sender would spend the CPU the links need).
-OFFERED="${BIZRA_BENCH_OFFERED:-16000}"
+OFFERED="${BIZRA_BENCH_OFFERED:-10000}"
 swift build -c release --product bizra >/dev/null
 swift build -c release --product bizra-core >/dev/null
 swift build -c release --product bizra-compression >/dev/null
@@ -89,11 +89,27 @@ run() {
         --config "$WORK/path.yaml" --data-dir "$WORK/n2" --seconds "$(($3 - 1))" --idle-seconds 10 >"$out" &
     RECEIVER=$!
     sleep 1
-    ip netns exec "$NS1" "$BIN/bizra" bench path --role send --node n1 --client bench --rate "$2" \
-        --config "$WORK/path.yaml" --data-dir "$WORK/n1" --seconds "$3"
+    sent="$(ip netns exec "$NS1" "$BIN/bizra" bench path --role send --node n1 --client bench --rate "$2" \
+        --config "$WORK/path.yaml" --data-dir "$WORK/n1" --seconds "$3" | tail -1)"
     wait "$RECEIVER" || true
     RECEIVER=""
-    tail -1 "$out"
+    echo "$(tail -1 "$out") [sender: $sent]"
+}
+
+# drops: what each node's core and link counted as dropped (frames; a frame carries 1-64
+# messages). Messages the receiver reports missing were dropped or were still on the way when
+# its window closed (two pooled connections do not keep order between them).
+drops() {
+    local i
+    for i in 1 2; do
+        "$BIN/bizra" status --json --data-dir "$WORK/n$i" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+core = sum(sum(n["core"]["dropped"].values()) for n in d["nodes"] if "core" in n)
+link = sum(p["droppedUnreachable"] + p["droppedOverflow"] + p["droppedWriteFailed"] + p["droppedInFlight"]
+           + p["droppedInbound"] for l in d.get("links", []) for p in l["peers"])
+print(f"n'"$i"' dropped frames: core {core}, link {link}", end="; ")'
+    done
 }
 
 wire_ratio() {
@@ -110,8 +126,8 @@ for codec in none auto auto+secure; do
         # Fresh nodes per run, so that no backlog of an earlier run arrives in this one.
         start "$codec"
         line="$(run "$codec" "$OFFERED" "$SECONDS_SENT" | tail -1)"
-        echo "  $codec: $line; link raw/wire out $(wire_ratio)"
-        rates+=("$(echo "$line" | sed -n 's/.* = \([0-9]*\) msg\/s.*/\1/p')")
+        echo "  $codec: $line; link raw/wire out $(wire_ratio); $(drops)"
+        rates+=("$(echo "$line" | sed -n 's/^delivered [0-9]* in [0-9.]* s = \([0-9]*\) msg\/s.*/\1/p')")
         stop
     done
     echo "10 Mbit/s, $codec: $(printf '%s\n' "${rates[@]}" | median) msg/s delivered end to end (runs: ${rates[*]})"
