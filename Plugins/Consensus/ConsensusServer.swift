@@ -299,7 +299,7 @@ actor ConsensusServer {
     /// already handed out, so the WAL never loses an entry it was told to keep).
     private func maybeCompact(force: Bool = false) {
         guard kv.appliedIndex >= lastSnapshotIndex + (force ? 1 : settings.snapshotEveryEntries) else { return }
-        archiveProofEntries(through: kv.appliedIndex)
+        let archive = archiveProofEntries(through: kv.appliedIndex)
         let snapshot = node.compact(data: kv.snapshotData, retainingEntries: settings.retainedEntries)
         let metadata = snapshot.metadata
         let status = node.status
@@ -310,13 +310,13 @@ actor ConsensusServer {
         let hardState = Raft.HardState(term: node.term, vote: node.vote, commit: status.commit)
         leafFile.sync()
         let mark = WriteAheadLog.Mark(index: metadata.index, term: metadata.term, chainHead: metadata.chainHead)
-        storage.submit(.compact(snapshot, hardState, mark, retained))
+        storage.submit(.compact(snapshot, hardState, mark, retained, archive))
         lastSnapshotIndex = metadata.index
     }
 
     /// Before the log is cut at `index`: the entry that last wrote each live key at or below it
-    /// goes into the proof archive, durably (a failure costs those keys' proofs, nothing else).
-    private func archiveProofEntries(through index: Raft.Index) {
+    /// goes into the proof archive; the storage thread writes it before the snapshot.
+    private func archiveProofEntries(through index: Raft.Index) -> ProofArchive.Contents {
         var archived: [[UInt8]: Raft.Entry] = [:]
         for (key, writeIndex) in lastWriteIndex where writeIndex <= index {
             if let entry = proofArchive.entries[key], entry.index == writeIndex {
@@ -325,11 +325,7 @@ actor ConsensusServer {
                 archived[key] = entry
             }
         }
-        do { try proofArchive.save(archived, through: index) } catch {
-            log.error(
-                "cannot write the proof archive; keys written before this snapshot will have no proofs here",
-                metadata: ["error": "\(error)"])
-        }
+        return proofArchive.replace(with: archived, through: index)
     }
 
     /// A snapshot for a backup (`bizra consensus snapshot save`): taken now unless nothing

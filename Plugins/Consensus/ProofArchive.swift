@@ -6,8 +6,9 @@ import Logging
 /// can prove keys written before this member's snapshot (the Merkle leaves of every entry are
 /// in `MerkleLeafFile`; the entry itself would otherwise be gone with the log).
 ///
-/// `<data>/proof.entries` is rewritten whole at every compaction, before the log is cut
-/// (`ChecksummedFile`: temporary file, fdatasync, rename): `through u64` (the index of the
+/// `<data>/proof.entries` is rewritten whole at every compaction by the storage thread, before
+/// it writes the snapshot and cuts the log (`ChecksummedFile`: temporary file, fdatasync,
+/// rename): `through u64` (the index of the
 /// snapshot it was written for), `count u32`, then per key `u32 length | key | encoded
 /// Raft.Entry` (§10 entry encoding). It is written before that snapshot: after a crash in
 /// between, the member starts from the older snapshot, and entries above it are ignored on
@@ -43,17 +44,30 @@ struct ProofArchive {
         }
     }
 
-    /// Replaces the archive with `entries` (every one at or below `index`), durably.
-    mutating func save(_ entries: [[UInt8]: Raft.Entry], through index: Raft.Index) throws(StorageError) {
-        var writer = Raft.ByteWriter(capacity: 12 + entries.count * 128)
-        writer.u64(index)
-        writer.u32(UInt32(entries.count))
-        for (key, entry) in entries.sorted(by: { $0.value.index < $1.value.index }) {
-            writer.blob(key)
-            entry.encode(into: &writer)
+    /// What one compaction writes: the archive for the snapshot at `through`.
+    struct Contents: Sendable {
+        let path: String
+        let entries: [[UInt8]: Raft.Entry]
+        let through: Raft.Index
+
+        /// Encodes and replaces the file, durably (on the storage thread, not the Raft actor).
+        func write() throws(StorageError) {
+            var writer = Raft.ByteWriter(capacity: 12 + entries.count * 128)
+            writer.u64(through)
+            writer.u32(UInt32(entries.count))
+            for (key, entry) in entries.sorted(by: { $0.value.index < $1.value.index }) {
+                writer.blob(key)
+                entry.encode(into: &writer)
+            }
+            try ChecksummedFile.write(path, magic: ProofArchive.magic, body: writer.bytes)
         }
-        try ChecksummedFile.write(path, magic: Self.magic, body: writer.bytes)
+    }
+
+    /// Takes `entries` (every one at or below `index`) as the archive now, and returns what the
+    /// storage thread must write before it cuts the log.
+    mutating func replace(with entries: [[UInt8]: Raft.Entry], through index: Raft.Index) -> Contents {
         self.entries = entries
+        return Contents(path: path, entries: entries, through: index)
     }
 
     mutating func clear() { entries = [:] }
