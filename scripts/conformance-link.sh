@@ -23,7 +23,8 @@ if ! python3 -c 'import nacl.bindings' 2>/dev/null; then
 fi
 
 DATA="$(mktemp -d /tmp/bzl.XXXXXX)"
-PORT_BASE=$((33000 + RANDOM % 20 * 100))
+# Below the ephemeral port range (32768+), where an outgoing connection could hold one of ours.
+PORT_BASE=$((12000 + RANDOM % 20 * 100))
 COMMON=(--data-dir "$DATA" --port-base "$PORT_BASE")
 STARTED=0
 

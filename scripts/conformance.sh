@@ -25,7 +25,8 @@ fi
 
 # ipc:// paths are limited to ~107 bytes: keep the data directory short.
 DATA="$(mktemp -d /tmp/bzc.XXXXXX)"
-PORT_BASE=$((31000 + RANDOM % 20 * 100))
+# Below the ephemeral port range (32768+), where an outgoing connection could hold one of ours.
+PORT_BASE=$((14000 + RANDOM % 20 * 100))
 COMMON=(--data-dir "$DATA" --port-base "$PORT_BASE")
 STARTED=0
 
