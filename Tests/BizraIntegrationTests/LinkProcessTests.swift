@@ -192,7 +192,10 @@ struct LinkProcessTests {
         #expect(try cluster.eventually(20) { (try cluster.status().links ?? []).count == 6 }, "\(cluster.logs())")
         let bus = try cluster.client(node: "n1")
         defer { bus.close() }
-        try await crossTraffic(bus, round: "a")
+        // With one slot the two instances take turns on it, and a frame can wait ≈ 5.5 s for it
+        // (PROTOCOL.md §9.1): requests get a timeout that allows for that.
+        let timeout = poolSize == 1 ? 15_000 : nil
+        try await crossTraffic(bus, round: "a", timeoutMillis: timeout)
         let victim = try cluster.status().children.first { $0.node == "n1" && $0.component == "compression" }
         let pid = try #require(victim?.pid)
         kill(pid, SIGKILL)
@@ -202,7 +205,7 @@ struct LinkProcessTests {
             return links.count == 2 && !links.contains { $0.pid == pid } && (status.links ?? []).count == 6
         }
         #expect(restarted, "the killed link instance was not restarted:\n\(cluster.logs())")
-        try await crossTraffic(bus, round: "b")
+        try await crossTraffic(bus, round: "b", timeoutMillis: timeout)
         let held = try cluster.status().links?.filter { $0.node == "n1" }.flatMap(\.peers).compactMap(\.nodeSlotsHeld)
         #expect(held?.allSatisfy { $0 <= poolSize } ?? false, "\(String(describing: held))")
         let seen = census.result()
@@ -215,7 +218,7 @@ struct LinkProcessTests {
     /// Requests to the workers of n2 and n3 and cluster-scope messages: every reply comes back.
     /// A link instance shows in the status a moment before its core can route to it ("no link
     /// service"): first wait until each target answers.
-    func crossTraffic(_ bus: BusClient, round: String) async throws {
+    func crossTraffic(_ bus: BusClient, round: String, timeoutMillis: Int? = nil) async throws {
         for target in ["n2", "n3"] {
             let routed = try await eventually(20) {
                 let reply = try? await bus.request(
@@ -227,7 +230,8 @@ struct LinkProcessTests {
         for i in 0..<30 {
             for target in ["n2", "n3"] {
                 let reply = try await bus.request(
-                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("\(round)\(i)".utf8))
+                    .service(node: target, name: "worker"), type: "worker.work", payload: Array("\(round)\(i)".utf8),
+                    timeoutMillis: timeoutMillis)
                 #expect(reply.sender.node == target)
             }
             try bus.publish(topic: "worker.pool", scope: .cluster, type: "pool", payload: Array("\(round)\(i)".utf8))
