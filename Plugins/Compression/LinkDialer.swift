@@ -128,13 +128,21 @@ final class LinkDialer: @unchecked Sendable {
         guard let session = greet(fd) else { return .handshakeFailed }
         if announce { log.info("link to peer up", metadata: ["port": "\(port)"]) }
         var sealer = session.sealer
-        func write(_ bytes: [UInt8]) -> Bool {
+        /// Writes one link frame (sealed on an encrypted link); `overhead` is then what the
+        /// seal added (the MESSAGE command's 33 octets), for the wire-byte counters.
+        func write(_ bytes: [UInt8], overhead: inout Int) -> Bool {
             guard let sealed = sealer?.seal(bytes) else {
+                overhead = 0
                 return TCPSocket.writeAll(fd, bytes, deadlineMillis: Self.writeDeadlineMillis)
             }
-            // Wire bytes include the MESSAGE command around each link frame (33 octets).
-            peer.record(control: sealed.count - bytes.count)
+            overhead = sealed.count - bytes.count
             return TCPSocket.writeAll(fd, sealed, deadlineMillis: Self.writeDeadlineMillis)
+        }
+        func write(_ bytes: [UInt8]) -> Bool {
+            var overhead = 0
+            guard write(bytes, overhead: &overhead) else { return false }
+            peer.record(control: overhead)
+            return true
         }
         let broken = Atomic<Bool>(false)
         let readerDone = DispatchSemaphore(value: 0)
@@ -201,13 +209,14 @@ final class LinkDialer: @unchecked Sendable {
                 let batch = encoder.batch(frames, codec: codec)
                 policy.observe(codec: codec, blockBytes: batch.blockBytes, wireBytes: batch.bytes.count)
                 inFlight.sending(frames: frames.count)
-                guard write(batch.bytes) else {
+                var overhead = 0
+                guard write(batch.bytes, overhead: &overhead) else {
                     inFlight.failedLast()
                     peer.recordWriteFailed(frames: frames.count)
                     log.warning("write to peer failed; \(frames.count) frames dropped")
                     return .broken
                 }
-                peer.record(sent: batch)
+                peer.record(sent: batch, sealedOverhead: overhead)
                 usage.lastBatchMillis = PeerLink.nowMillis()
             }
             if let reason = usage.closing {

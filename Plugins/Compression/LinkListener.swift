@@ -70,7 +70,7 @@ final class LinkListener: @unchecked Sendable {
     /// the CurveZMQ server until the handshake completes, then the record layer each way.
     private struct Inbound {
         var peer: PeerLink?
-        /// The peer an encrypted dialer claimed to be, refused or not (for counting).
+        /// The peer an encrypted dialer proved to be (set once its handshake completed).
         var claimed: PeerLink?
         var curve: CurveZMQServer?
         var opener: CurveZMQ.Opener?
@@ -95,20 +95,35 @@ final class LinkListener: @unchecked Sendable {
         let acceptedMillis = DispatchTime.now().uptimeNanoseconds / 1_000_000
         var greeted = false
         while !service.stopping.load(ordering: .relaxed) {
-            let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return }
-            do {
-                if !greeted {
-                    if state.peer != nil && state.curve == nil {
-                        greeted = true
-                        TCPSocket.setReceiveTimeout(connection, millis: Self.silenceMillis)
-                    } else if DispatchTime.now().uptimeNanoseconds / 1_000_000 - acceptedMillis
-                        > Self.greetingDeadlineMillis
-                    {
-                        throw LinkError(
-                            .malformed, "no completed greeting within \(Self.greetingDeadlineMillis) ms of connecting")
-                    }
+            if !greeted {
+                // Until the greeting completes, a read waits only for what is left of the deadline.
+                let elapsed = DispatchTime.now().uptimeNanoseconds / 1_000_000 - acceptedMillis
+                guard elapsed < Self.greetingDeadlineMillis else {
+                    refused(
+                        LinkError(
+                            .malformed, "no completed greeting within \(Self.greetingDeadlineMillis) ms of connecting"),
+                        state: state)
+                    return
                 }
+                TCPSocket.setReceiveTimeout(connection, millis: Int(Self.greetingDeadlineMillis - elapsed))
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else {
+                if !greeted && count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    refused(
+                        LinkError(
+                            .malformed, "no completed greeting within \(Self.greetingDeadlineMillis) ms of connecting"),
+                        state: state)
+                }
+                return
+            }
+            defer {
+                if !greeted && state.peer != nil && state.curve == nil {
+                    greeted = true
+                    TCPSocket.setReceiveTimeout(connection, millis: Self.silenceMillis)
+                }
+            }
+            do {
                 var chunk = Array(buffer[..<count])
                 if state.curve != nil {
                     guard try handshake(chunk, state: &state, connection: connection) else { continue }
@@ -141,15 +156,17 @@ final class LinkListener: @unchecked Sendable {
                     }
                     if case .batch = message { state.batches += 1 }
                     if let answer = handle(message, wireBytes: wireBytes, from: known) {
-                        guard TCPSocket.writeAll(connection, state.wire(answer), deadlineMillis: 1000) else { return }
-                        known.record(control: answer.count)
+                        let sent = state.wire(answer)
+                        guard TCPSocket.writeAll(connection, sent, deadlineMillis: 1000) else { return }
+                        known.record(control: sent.count)
                     }
                 }
                 // One acknowledgement per read: the dialer counts what a failing connection lost.
                 if state.batches > state.acked, let peer = state.peer {
                     let ack = LinkEncoder.ack(batches: state.batches)
-                    guard TCPSocket.writeAll(connection, state.wire(ack), deadlineMillis: 1000) else { return }
-                    peer.record(control: ack.count)
+                    let sent = state.wire(ack)
+                    guard TCPSocket.writeAll(connection, sent, deadlineMillis: 1000) else { return }
+                    peer.record(control: sent.count)
                     state.acked = state.batches
                 }
             } catch {

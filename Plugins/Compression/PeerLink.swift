@@ -144,11 +144,12 @@ final class PeerLink: @unchecked Sendable {
         }
     }
 
-    func record(sent batch: LinkEncoder.EncodedBatch) {
+    /// A batch written; `sealedOverhead` is what encryption added around it (CurveZMQ MESSAGE).
+    func record(sent batch: LinkEncoder.EncodedBatch, sealedOverhead: Int = 0) {
         locked {
             stats.rawBytesOut += batch.rawBytes
-            stats.wireBytesOut += batch.bytes.count
-            stats.batchWireBytesOut += batch.bytes.count
+            stats.wireBytesOut += batch.bytes.count + sealedOverhead
+            stats.batchWireBytesOut += batch.bytes.count + sealedOverhead
             stats.messagesOut += batch.frames
             stats.batchesOut += 1
             stats.batchesOutByCodec[Int(batch.codec.rawValue)] += 1

@@ -318,7 +318,7 @@ extension ConsensusServer {
         else {
             var reply = KV.Reply.failed(
                 "revision \(from) is compacted on this member: it holds every change from revision \(watchHistory.floor) on "
-                    + "(the last \(watchHistory.eventsMax) changes, and none before its snapshot); watch from there, or read "
+                    + "(at most the last \(watchHistory.eventsMax) changes or \(watchHistory.bytesMax >> 20) MiB, and none before its snapshot); watch from there, or read "
                     + "the current values with `kv list`")
             reply.floor = watchHistory.floor
             return reply

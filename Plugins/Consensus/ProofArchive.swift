@@ -21,7 +21,7 @@ struct ProofArchive {
     let path: String
     private(set) var entries: [[UInt8]: Raft.Entry] = [:]
 
-    static let magic: [UInt8] = Array("BZPROOF1".utf8)
+    static let magic: [UInt8] = Array("BZPROOF2".utf8)
     /// The most entries a file may hold on load (one per live key; the store's key bound is far
     /// below this).
     static let entriesMax = 10_000_000
@@ -35,7 +35,16 @@ struct ProofArchive {
         guard access(path, F_OK) == 0 else { return }
         do {
             let body = try ChecksummedFile.read(path, magic: Self.magic, what: "proof archive")
-            entries = try Self.decode(body).filter { $0.value.index <= snapshotIndex }
+            let (through, all) = try Self.decode(body)
+            // Older than the snapshot (its write failed, or a snapshot was installed since): a
+            // key written again between the two would be proven by its older write. Start empty.
+            guard through >= snapshotIndex else {
+                log.warning(
+                    "the proof archive is older than the snapshot; proofs of keys written before it are unavailable until the next compaction",
+                    metadata: ["archive": "\(through)", "snapshot": "\(snapshotIndex)"])
+                return
+            }
+            entries = all.filter { $0.value.index <= snapshotIndex }
         } catch {
             log.error(
                 "the proof archive does not check; proofs of keys written before the snapshot are unavailable until they are written again",
@@ -72,9 +81,9 @@ struct ProofArchive {
 
     mutating func clear() { entries = [:] }
 
-    static func decode(_ body: [UInt8]) throws -> [[UInt8]: Raft.Entry] {
+    static func decode(_ body: [UInt8]) throws -> (through: Raft.Index, entries: [[UInt8]: Raft.Entry]) {
         var reader = Raft.ByteReader(body)
-        _ = try reader.u64("proof.through")
+        let through = try reader.u64("proof.through")
         let count = Int(try reader.u32("proof.count"))
         guard count <= entriesMax else { throw ArchiveError("\(count) entries exceed \(entriesMax)") }
         var entries: [[UInt8]: Raft.Entry] = [:]
@@ -84,7 +93,7 @@ struct ProofArchive {
             entries[key] = try Raft.Entry.decode(from: &reader)
         }
         try reader.expectEnd("proof archive")
-        return entries
+        return (through, entries)
     }
 
     struct ArchiveError: Error, CustomStringConvertible {

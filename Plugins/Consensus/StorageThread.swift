@@ -17,7 +17,7 @@ final class StorageThread: @unchecked Sendable {
         case write(Raft.StorageWrite)
         /// The proof archive for the snapshot (written first, so that it is durable before the
         /// log that could rebuild it is cut), then the snapshot and the WAL compaction.
-        case compact(Raft.Snapshot, Raft.HardState, WriteAheadLog.Mark, [Raft.Entry], ProofArchive.Contents?)
+        case compact(Raft.Snapshot, Raft.HardState, WriteAheadLog.Mark, [Raft.Entry], ProofArchive.Contents)
     }
 
     /// Jobs queued and not yet taken. Every write a leader starts carries at least one new entry,
@@ -77,13 +77,12 @@ final class StorageThread: @unchecked Sendable {
                     newest = write.token
                     writes.add(1, ordering: .relaxed)
                 case .compact(let snapshot, let hardState, let mark, let retained, let archive):
-                    if let archive {
-                        do { try archive.write() } catch {
-                            // It costs the proofs of keys written before this snapshot, nothing else.
-                            log.error(
-                                "cannot write the proof archive; keys written before this snapshot will have no proofs here",
-                                metadata: ["error": "\(error)"])
-                        }
+                    do { try archive.write() } catch {
+                        // It costs the proofs of keys written before this snapshot, nothing else:
+                        // on restart the older archive is refused (its index is below the snapshot's).
+                        log.error(
+                            "cannot write the proof archive; keys written before this snapshot will have no proofs here after a restart",
+                            metadata: ["error": "\(error)"])
                     }
                     try storage.compact(
                         snapshot: snapshot, hardState: hardState, compactedThrough: mark, retained: retained)

@@ -38,8 +38,14 @@ extension KV {
             self.bytesMax = bytesMax
         }
 
+        /// What an event costs in a JSON reply: control characters, quotes and backslashes
+        /// escape to up to 6 bytes each.
         static func size(_ event: WatchEvent) -> Int {
-            event.key.utf8.count + event.value.utf8.count + eventOverheadBytes
+            escapedBytes(event.key) + escapedBytes(event.value) + eventOverheadBytes
+        }
+
+        static func escapedBytes(_ text: String) -> Int {
+            text.utf8.reduce(0) { $0 + ($1 < 0x20 || $1 == 0x22 || $1 == 0x5C ? 6 : 1) }
         }
 
         package var count: Int { events.count - start }
@@ -127,10 +133,10 @@ extension KV {
 extension KV {
     /// How `bizra kv watch --from-revision` joins a replay (pages of `WatchHistory`) to the live
     /// events of its subscription, so that every change is shown once and in revision order:
-    /// live events at or below the replayed revision are duplicates; the first live event may
-    /// follow a gap (changes applied between the replay and the subscription going live), which
-    /// is filled by one more replay from just after the first; after that the bus delivers in
-    /// order. Revisions are not advanced per live event: several events share one revision
+    /// live events at or below the replayed revision are duplicates; the first new live event
+    /// may follow a gap (changes applied between the replay and the subscription going live,
+    /// possibly part of its own revision), which is filled by one more replay from just after
+    /// the first; after that the bus delivers in order. Revisions are not advanced per live event: several events share one revision
     /// when a lease revoke deletes its keys.
     package struct WatchStitcher: Sendable {
         /// Every change up to this revision came from a replay.
@@ -150,8 +156,10 @@ extension KV {
         package mutating func live(_ event: WatchEvent) -> Step {
             if event.revision <= replayedThrough { return .skip }
             if !firstLiveSeen {
+                // Whatever its revision: the subscription may have gone live in the middle of a
+                // revision (a lease revoke publishes one event per key), so ask once more.
                 firstLiveSeen = true
-                if event.revision > replayedThrough + 1 { return .fillGap(from: replayedThrough + 1) }
+                return .fillGap(from: replayedThrough + 1)
             }
             return .show
         }

@@ -52,10 +52,11 @@ struct ConsensusSnapshot: AsyncParsableCommand {
                 }
                 // The rename itself is durable only once the directory is.
                 let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
-                guard directoryFD >= 0, fsync(directoryFD) == 0 else {
+                guard directoryFD >= 0 else { throw CLIError("cannot open \(directory): errno \(errno)", exitCode: 3) }
+                defer { close(directoryFD) }
+                guard fsync(directoryFD) == 0 else {
                     throw CLIError("cannot fsync \(directory): errno \(errno)", exitCode: 3)
                 }
-                close(directoryFD)
                 print(
                     "snapshot of \(member ?? client.node) at index \(index) (term \(snapshot.metadata.term), kv revision \(reply.revision ?? 0), \(snapshot.data.count) bytes) saved to \(file)"
                 )

@@ -221,7 +221,7 @@ extension KVCommand {
             abstract: "Print changes to keys starting with PREFIX as they apply on --node (JSON lines with --json).",
             discussion: """
                 With --from-revision R it first replays the changes from revision R on that --node still holds \
-                (its last 10,000 changes since its snapshot), then follows live ones, each printed once, in \
+                (its last 10,000 changes or 16 MiB since its snapshot), then follows live ones, each printed once, in \
                 revision order. A revision older than that ends with exit code 3 and names the oldest one held.
                 """)
         @OptionGroup var client: ClientOptions

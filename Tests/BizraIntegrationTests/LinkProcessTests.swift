@@ -193,8 +193,8 @@ struct LinkProcessTests {
         let bus = try cluster.client(node: "n1")
         defer { bus.close() }
         // With one slot the two instances take turns on it, and a frame can wait ≈ 5.5 s for it
-        // (PROTOCOL.md §9.1): requests get a timeout that allows for that.
-        let timeout = poolSize == 1 ? 15_000 : nil
+        // (PROTOCOL.md §9.1): requests get 6 attempts of 3 s (the default is 1 s), 18 s in all.
+        let timeout = poolSize == 1 ? 3_000 : nil
         try await crossTraffic(bus, round: "a", timeoutMillis: timeout)
         let victim = try cluster.status().children.first { $0.node == "n1" && $0.component == "compression" }
         let pid = try #require(victim?.pid)
