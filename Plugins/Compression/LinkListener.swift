@@ -24,8 +24,8 @@ final class LinkListener: @unchecked Sendable {
     /// within this long of being accepted, however it paces its bytes; until then its reads
     /// time out after it too. A peer that dribbles bytes cannot hold an inbound slot.
     static let greetingDeadlineMillis: UInt64 = 5_000
-    /// The last second (monotonic) a "too many connections" refusal was logged.
-    private let refusalLoggedSecond = Atomic<UInt64>(0)
+    /// "Too many connections" refusals are logged at most once a second.
+    private let refusalLog = OncePerSecond()
 
     init(fd: Int32, service: LinkService, log: Logger) {
         self.fd = fd
@@ -47,8 +47,7 @@ final class LinkListener: @unchecked Sendable {
             guard accepted.add(1, ordering: .relaxed).newValue <= Self.connectionsMax else {
                 accepted.subtract(1, ordering: .relaxed)
                 close(connection)
-                let second = DispatchTime.now().uptimeNanoseconds / 1_000_000_000 + 1
-                if refusalLoggedSecond.exchange(second, ordering: .relaxed) != second {
+                if refusalLog.allow() {
                     log.warning("inbound link refused: \(Self.connectionsMax) connections already")
                 }
                 continue
@@ -180,8 +179,7 @@ final class LinkListener: @unchecked Sendable {
     private func refused(_ error: any Error, state: Inbound) {
         guard let peer = state.peer ?? state.claimed else {
             let total = service.rejectedUnidentified.add(1, ordering: .relaxed).newValue
-            let second = DispatchTime.now().uptimeNanoseconds / 1_000_000_000 + 1
-            if service.rejectedUnidentifiedLoggedSecond.exchange(second, ordering: .relaxed) != second {
+            if service.rejectedUnidentifiedLog.allow() {
                 log.warning("inbound link refused before its peer was known (\(total) so far): \(error)")
             }
             return

@@ -42,9 +42,9 @@ final class LinkService: @unchecked Sendable {
     /// Inbound connections refused before their peer was known (a failed or plain/encrypted
     /// mismatched handshake); per-peer refusals are counted in the peer's `rejectedIn`.
     let rejectedUnidentified = Atomic<Int>(0)
-    /// When the last such refusal was logged (monotonic seconds): at most one line a second,
+    /// Such refusals are logged at most one line a second,
     /// since anyone who can reach the port can cause them.
-    let rejectedUnidentifiedLoggedSecond = Atomic<UInt64>(0)
+    let rejectedUnidentifiedLog = OncePerSecond()
     private let keyStore: KeyStore
     private let keyringPath: String?
     private let keyring: Mutex<Keyring>

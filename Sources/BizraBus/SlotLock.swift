@@ -30,19 +30,7 @@ public final class SlotLock: @unchecked Sendable {
     public var isHeld: Bool { lock.withLock { fd >= 0 } }
 
     /// Takes the slot when no other open description (in any process) holds it. Non-blocking.
-    public func tryAcquire() -> Bool {
-        lock.withLock {
-            if fd >= 0 { return true }
-            let candidate = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard candidate >= 0 else { return false }
-            guard Self.control(candidate, Self.setLockCommand, type: F_WRLCK) else {
-                close(candidate)
-                return false
-            }
-            fd = candidate
-            return true
-        }
-    }
+    public func tryAcquire() -> Bool { take(F_WRLCK) }
 
     /// Gives the slot back (closing the description releases the lock).
     public func release() {
@@ -55,12 +43,15 @@ public final class SlotLock: @unchecked Sendable {
 
     /// Takes a shared hold on `path` (a marker others can see with `isMarked`), non-blocking.
     /// Used as "someone is waiting for a slot": any number of waiters can hold it at once.
-    public func tryMark() -> Bool {
+    public func tryMark() -> Bool { take(F_RDLCK) }
+
+    /// Opens `path` and takes an OFD lock of `type` on it, unless this value already holds one.
+    private func take(_ type: Int32) -> Bool {
         lock.withLock {
             if fd >= 0 { return true }
             let candidate = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             guard candidate >= 0 else { return false }
-            guard Self.control(candidate, Self.setLockCommand, type: F_RDLCK) else {
+            guard Self.control(candidate, Self.setLockCommand, type: type) else {
                 close(candidate)
                 return false
             }
